@@ -1,0 +1,101 @@
+"""Funnel plots for population indicators (presentation layer; matplotlib imported lazily)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .style import PALETTE, new_figure
+
+__all__ = ["funnel_plot"]
+
+_COLOURS = {
+    "higher": PALETTE["blue"],
+    "lower": PALETTE["vermillion"],
+    "not different": PALETTE["grey"],
+}
+
+
+def _verdict(row: Any) -> str:
+    """The strongest finding for an area: 99.8% first, then 95%."""
+    for name in ("998", "95"):
+        value = row[f"compared_{name}"]
+        if value in ("higher", "lower"):
+            return value
+    return "not different"
+
+
+def funnel_plot(
+    result: Any, ax: Any = None, *, label_points: bool | None = None, title: str | None = None
+) -> Any:
+    """Draw a funnel plot of a :class:`evalkit.indicators.Funnel` result.
+
+    Areas are points (filled when outside the 99.8% limits, open when outside only the 95%
+    limits); the 95% limits are dashed, the 99.8% limits solid, the centre line dotted.
+    Points are labelled when there are at most 25 areas (or when ``label_points=True``);
+    otherwise only areas outside the 95% limits are labelled.
+    """
+    fig, ax = new_figure(ax, figsize=(7.0, 4.5))
+    curves = result.limits()
+    grey = PALETTE["black"]
+    ax.plot(
+        curves["n"],
+        curves["baseline"],
+        ls=":",
+        color=grey,
+        lw=1,
+        label="target" if result.target is not None else "average",
+    )
+    ax.plot(curves["n"], curves["lower_95"], ls="--", color=grey, lw=1, label="95% limits")
+    ax.plot(curves["n"], curves["upper_95"], ls="--", color=grey, lw=1)
+    ax.plot(curves["n"], curves["lower_998"], ls="-", color=grey, lw=1.2, label="99.8% limits")
+    ax.plot(curves["n"], curves["upper_998"], ls="-", color=grey, lw=1.2)
+
+    table = result.table.dropna(subset=["value", "n"])
+    if label_points is None:
+        label_points = len(table) <= 25
+    seen: set[str] = set()
+    for label, row in table.iterrows():
+        verdict = _verdict(row)
+        outside_998 = row["compared_998"] in ("higher", "lower")
+        colour = _COLOURS[verdict]
+        legend = None
+        if verdict not in seen:
+            legend = {
+                "higher": "higher than expected",
+                "lower": "lower than expected",
+                "not different": "not different",
+            }[verdict]
+            seen.add(verdict)
+        ax.scatter(
+            row["n"],
+            row["value"],
+            s=36,
+            zorder=3,
+            label=legend,
+            facecolors=colour if (outside_998 or verdict == "not different") else "white",
+            edgecolors=colour,
+            linewidths=1.5,
+        )
+        if label_points or verdict != "not different":
+            ax.annotate(
+                str(label),
+                (row["n"], row["value"]),
+                xytext=(4, 3),
+                textcoords="offset points",
+                fontsize=8,
+                color=PALETTE["black"],
+            )
+    unit = "%" if result.multiplier == 100 else f" per {result.multiplier:g}"
+    ax.set_xlabel("denominator (n)")
+    ax.set_ylabel(f"value ({unit.strip()})" if unit != "%" else "value (%)")
+    lo = float(np.nanmin([table["value"].min(), curves["lower_998"].min()]))
+    hi = float(np.nanmax([table["value"].max(), curves["upper_998"].max()]))
+    pad = 0.05 * (hi - lo if hi > lo else 1.0)
+    ax.set_ylim(max(0.0, lo - pad), min(result.multiplier, hi + pad))
+    ax.set_xlim(left=0)
+    if title:
+        ax.set_title(title)
+    ax.legend(loc="best", fontsize=8)
+    return fig
