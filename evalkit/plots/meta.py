@@ -1,0 +1,106 @@
+"""Forest plots for meta-analyses (presentation layer; matplotlib imported lazily)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from .style import PALETTE, new_figure
+
+__all__ = ["forest_plot"]
+
+
+def forest_plot(
+    result: Any,
+    ax: Any = None,
+    *,
+    transform: Callable[[Any], Any] | None = None,
+    null: float | None = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Any:
+    """Draw a forest plot of a :class:`evalkit.designs.meta.MetaAnalysis`.
+
+    Each study is a square (area proportional to its weight) with its confidence interval;
+    the pooled estimate is a diamond spanning its confidence interval, with the prediction
+    interval as a thin line through it. ``transform`` (e.g. ``np.exp``) draws on the
+    transformed scale (a log axis is used for ``np.exp``); ``null`` is the no-effect line
+    (0 by default, 1 when ``transform is np.exp``). Estimates and intervals are printed on
+    the right.
+    """
+    studies = result.studies()
+    k = len(studies)
+    fig, ax = new_figure(ax, figsize=(7.5, 1.2 + 0.32 * (k + 3)))
+
+    def tr(values: Any) -> np.ndarray:
+        arr = np.asarray(values, dtype=float)
+        return arr if transform is None else np.asarray(transform(arr), dtype=float)
+
+    if null is None:
+        null = 1.0 if transform is np.exp else 0.0
+    ys = np.arange(k, 0, -1) + 2.0  # studies top to bottom, pooled rows below
+    est, lo, hi = tr(studies["estimate"]), tr(studies["ci_low"]), tr(studies["ci_high"])
+    weights = studies["weight"].to_numpy()
+    sizes = 20 + 180 * weights / max(weights.max(), 1e-12)
+    ax.hlines(ys, lo, hi, color=PALETTE["black"], lw=1)
+    ax.scatter(est, ys, s=sizes, marker="s", color=PALETTE["blue"], zorder=3)
+
+    pred = result.predict(transform)
+    y0 = 1.0
+    diamond_x = [pred["ci_low"], pred["estimate"], pred["ci_high"], pred["estimate"]]
+    diamond_y = [y0, y0 + 0.3, y0, y0 - 0.3]
+    ax.hlines(
+        y0,
+        pred["pi_low"],
+        pred["pi_high"],
+        color=PALETTE["orange"],
+        lw=2,
+        zorder=2,
+        label=f"{result.level:.0%} prediction interval",
+    )
+    ax.fill(
+        diamond_x,
+        diamond_y,
+        color=PALETTE["vermillion"],
+        zorder=3,
+        label=f"pooled ({result.method}{', Knapp-Hartung' if result.knha else ''})",
+    )
+    ax.axvline(null, color=PALETTE["grey"], ls="--", lw=1)
+
+    labels = [str(v) for v in studies.index] + ["Pooled"]
+    ax.set_yticks(list(ys) + [y0], labels)
+    ax.set_ylim(0.2, k + 3.0)
+    ax.grid(axis="y", visible=False)
+    if transform is np.exp:
+        ax.set_xscale("log")
+
+    # numbers on the right, in axes coordinates so they never collide with the data
+    blended = ax.get_yaxis_transform()
+    for y, e, a, b, wt in zip(ys, est, lo, hi, weights):
+        ax.text(
+            1.02,
+            y,
+            f"{e:.2f} [{a:.2f}, {b:.2f}]  {wt:.1f}%",
+            transform=blended,
+            va="center",
+            fontsize=8,
+        )
+    ax.text(
+        1.02,
+        y0,
+        f"{pred['estimate']:.2f} [{pred['ci_low']:.2f}, {pred['ci_high']:.2f}]",
+        transform=blended,
+        va="center",
+        fontsize=8,
+        fontweight="bold",
+    )
+    ax.text(1.02, k + 2.6, "estimate [CI]  weight", transform=blended, fontsize=8)
+
+    ax.set_xlabel(xlabel or "estimate")
+    ax.set_title(
+        title or f"I² = {result.i2:.0f}%, τ² = {result.tau2:.3g}, k = {result.k}", loc="left"
+    )
+    ax.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0, -0.02))
+    return fig
