@@ -479,7 +479,7 @@ def meta_analysis(
     --------
     >>> res = meta_analysis([0.30, 0.10, 0.45, 0.25, 0.05], se=[0.1, 0.12, 0.15, 0.09, 0.2])
     >>> round(res.estimate, 3), res.method
-    (0.247, 'REML')
+    (0.246, 'REML')
     """
     check_choice("method", method, METHODS)
     level = check_level(level)

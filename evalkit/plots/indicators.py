@@ -55,26 +55,27 @@ def funnel_plot(
     table = result.table.dropna(subset=["value", "n"])
     if label_points is None:
         label_points = len(table) <= 25
-    seen: set[str] = set()
+    seen: set[tuple[str, bool]] = set()
     for label, row in table.iterrows():
         verdict = _verdict(row)
         outside_998 = row["compared_998"] in ("higher", "lower")
         colour = _COLOURS[verdict]
         legend = None
-        if verdict not in seen:
-            legend = {
-                "higher": "higher than expected",
-                "lower": "lower than expected",
-                "not different": "not different",
-            }[verdict]
-            seen.add(verdict)
+        if (verdict, outside_998) not in seen:
+            seen.add((verdict, outside_998))
+            legend = (
+                "not different"
+                if verdict == "not different"
+                else (f"{verdict} than expected ({'99.8' if outside_998 else '95'}% limits)")
+            )
+        filled = outside_998 or verdict == "not different"
         ax.scatter(
             row["n"],
             row["value"],
             s=36,
             zorder=3,
             label=legend,
-            facecolors=colour if (outside_998 or verdict == "not different") else "white",
+            facecolors=colour if filled else "white",
             edgecolors=colour,
             linewidths=1.5,
         )

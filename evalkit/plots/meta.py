@@ -74,7 +74,11 @@ def forest_plot(
     ax.set_ylim(0.2, k + 3.0)
     ax.grid(axis="y", visible=False)
     if transform is np.exp:
+        from matplotlib.ticker import FormatStrFormatter
+
         ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(FormatStrFormatter(""))
 
     # numbers on the right, in axes coordinates so they never collide with the data
     blended = ax.get_yaxis_transform()
@@ -102,5 +106,5 @@ def forest_plot(
     ax.set_title(
         title or f"I² = {result.i2:.0f}%, τ² = {result.tau2:.3g}, k = {result.k}", loc="left"
     )
-    ax.legend(loc="lower left", fontsize=8, bbox_to_anchor=(0, -0.02))
+    ax.legend(loc="upper center", fontsize=8, ncol=2, bbox_to_anchor=(0.5, -0.12))
     return fig
