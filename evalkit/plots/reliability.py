@@ -1,0 +1,105 @@
+"""Pictures for reliability results: Bland–Altman, reliable change, bootstrap alpha.
+
+Called lazily from the results' ``.plot(ax=None)``; each returns a matplotlib Figure built
+without pyplot (see :func:`evalkit.plots.style.new_figure`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+
+from .style import PALETTE, new_figure
+
+__all__ = ["plot_bland_altman", "plot_reliable_change", "plot_alpha"]
+
+
+def plot_bland_altman(res: Any, ax: Any = None) -> Any:
+    """Differences against means, with the bias and limits of agreement and their intervals."""
+    fig, ax = new_figure(ax)
+    ax.scatter(res.means, res.differences, s=18, color=PALETTE["blue"], alpha=0.7, label="people")
+    lines = [
+        (res.estimate, res.ci_low, res.ci_high, PALETTE["black"], f"bias {res.estimate:.3g}"),
+        (
+            res.loa_low,
+            res.loa_low_ci_low,
+            res.loa_low_ci_high,
+            PALETTE["vermillion"],
+            f"limits of agreement {res.loa_low:.3g} to {res.loa_high:.3g}",
+        ),
+        (res.loa_high, res.loa_high_ci_low, res.loa_high_ci_high, PALETTE["vermillion"], None),
+    ]
+    for value, lo, hi, colour, label in lines:
+        ax.axhline(
+            value,
+            color=colour,
+            linestyle="--" if label is None or "limits" in label else "-",
+            linewidth=1.2,
+            label=label,
+        )
+        ax.axhspan(lo, hi, color=colour, alpha=0.08, linewidth=0)
+    ax.axhline(0.0, color=PALETTE["grey"], linewidth=0.8)
+    ax.set_xlabel("mean of the two measurements")
+    ax.set_ylabel("difference (a − b)")
+    ax.set_title("Bland–Altman plot")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def plot_reliable_change(res: Any, ax: Any = None) -> Any:
+    """Post against pre scores: points outside the band changed reliably."""
+    fig, ax = new_figure(ax, figsize=(5.0, 5.0))
+    t = res.table
+    colours = {
+        "reliably improved": PALETTE["green"],
+        "no reliable change": PALETTE["grey"],
+        "reliably deteriorated": PALETTE["vermillion"],
+    }
+    for cls, colour in colours.items():
+        sub = t[t["change_class"] == cls]
+        ax.scatter(sub["pre"], sub["post"], s=18, color=colour, label=f"{cls} ({len(sub)})")
+    both = np.concatenate([t["pre"].to_numpy(), t["post"].to_numpy()])
+    both = both[np.isfinite(both)]
+    if both.size:
+        lo, hi = both.min(), both.max()
+        grid = np.array([lo, hi])
+        ax.plot(grid, grid, color=PALETTE["black"], linewidth=0.8)
+        ax.fill_between(
+            grid,
+            grid - res.threshold,
+            grid + res.threshold,
+            color=PALETTE["grey"],
+            alpha=0.15,
+            linewidth=0,
+            label="no reliable change band",
+        )
+        if res.cutoff is not None:
+            ax.axhline(res.cutoff, color=PALETTE["blue"], linestyle=":", label="cut-off")
+            ax.axvline(res.cutoff, color=PALETTE["blue"], linestyle=":")
+    ax.set_xlabel("score before")
+    ax.set_ylabel("score after")
+    ax.set_title("Reliable change")
+    ax.legend(loc="best", fontsize=8)
+    return fig
+
+
+def plot_alpha(res: Any, ax: Any = None) -> Any:
+    """Alpha with its interval; with a bootstrap, the distribution of the resampled alphas."""
+    fig, ax = new_figure(ax)
+    if res.boot is not None:
+        boot = res.boot[np.isfinite(res.boot)]
+        ax.hist(boot, bins=40, color=PALETTE["sky"], alpha=0.8)
+        ax.set_ylabel("bootstrap resamples")
+    ax.axvline(res.estimate, color=PALETTE["black"], label=f"alpha {res.estimate:.3f}")
+    ax.axvspan(
+        res.ci_low,
+        res.ci_high,
+        color=PALETTE["orange"],
+        alpha=0.2,
+        label=f"{res.level:.0%} interval ({res.ci})",
+    )
+    ax.set_xlabel("Cronbach's alpha")
+    ax.set_title("Cronbach's alpha")
+    ax.legend(loc="best", fontsize=8)
+    return fig
