@@ -39,7 +39,7 @@ _SUBMODULES = {
     "reports",
     "results",
     "errors",
-    "datasets",
+    "describe",
 }
 
 __all__ = [

@@ -1,0 +1,139 @@
+"""Descriptive summaries of person-level records: who is in the data and what is missing.
+
+Pure functions: DataFrames in, DataFrames out. Reports print these before any
+estimate so that a reader knows what the numbers rest on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+from ._validate import require_columns
+from .errors import DataError
+
+__all__ = ["item_columns", "scale_total", "overview", "paired_means"]
+
+
+def item_columns(df: pd.DataFrame, prefix: str) -> list[str]:
+    """Columns named ``prefix`` + item number, in item order (``q_1, q_2, ..., q_10``).
+
+    >>> item_columns(pd.DataFrame(columns=["q_10", "q_2", "q_1", "id"]), "q_")
+    ['q_1', 'q_2', 'q_10']
+    """
+    found = []
+    for c in df.columns:
+        c = str(c)
+        if c.startswith(prefix) and c[len(prefix):].isdigit():
+            found.append((int(c[len(prefix):]), c))
+    if not found:
+        raise DataError(f"no item columns start with {prefix!r}", allowed=f"columns such as "
+                        f"{prefix}1, {prefix}2, ...")
+    return [c for _, c in sorted(found)]
+
+
+def scale_total(df: pd.DataFrame, columns: Sequence[str], *, min_answered: float = 0.8) -> pd.Series:
+    """Sum of item scores, prorated when a few answers are missing.
+
+    total = mean(answered items) × k, when at least ``min_answered`` of the k items
+    are answered; missing otherwise (the usual prorating rule for short scales).
+
+    >>> scale_total(pd.DataFrame({"a": [1, 2, None], "b": [3, None, None]}), ["a", "b"], min_answered=.5)
+    0    4.0
+    1    4.0
+    2    NaN
+    dtype: float64
+    """
+    require_columns(df, columns, what="records")
+    block = df[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
+    answered = block.notna().sum(axis=1)
+    total = block.mean(axis=1) * len(columns)
+    return total.where(answered >= np.ceil(min_answered * len(columns)))
+
+
+def overview(
+    df: pd.DataFrame,
+    *,
+    group: str,
+    pre_columns: Sequence[str],
+    post_columns: Sequence[str],
+    labels: dict[object, str] | None = None,
+) -> pd.DataFrame:
+    """Records, baseline and follow-up completion and missing answers, by group and overall.
+
+    Returns a DataFrame indexed by group (plus ``All``) with columns ``records``,
+    ``with_baseline``, ``with_follow_up``, ``dropout_pct`` (of those with a
+    baseline, the share with no follow-up) and ``missing_answers_pct`` (of all item
+    answers expected from those who took part at each time).
+    """
+    require_columns(df, [group, *pre_columns, *post_columns], what="records")
+    labels = labels or {}
+    pre = df[list(pre_columns)].notna()
+    post = df[list(post_columns)].notna()
+    took_pre = pre.any(axis=1)
+    took_post = post.any(axis=1)
+
+    def summarise(mask: pd.Series) -> dict[str, float]:
+        n_pre = int((mask & took_pre).sum())
+        n_post_of_pre = int((mask & took_pre & took_post).sum())
+        expected = n_pre * pre.shape[1] + int((mask & took_post).sum()) * post.shape[1]
+        answered = int(pre[mask & took_pre].to_numpy().sum() + post[mask & took_post].to_numpy().sum())
+        return {
+            "records": int(mask.sum()),
+            "with_baseline": n_pre,
+            "with_follow_up": int((mask & took_post).sum()),
+            "dropout_pct": 100.0 * (n_pre - n_post_of_pre) / n_pre if n_pre else np.nan,
+            "missing_answers_pct": 100.0 * (expected - answered) / expected if expected else np.nan,
+        }
+
+    rows = {}
+    for value in sorted(df[group].dropna().unique(), key=str, reverse=True):
+        rows[labels.get(value, str(value))] = summarise(df[group] == value)
+    rows["All"] = summarise(pd.Series(True, index=df.index))
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    counts = ["records", "with_baseline", "with_follow_up"]
+    out[counts] = out[counts].astype(int)
+    out.index.name = "group"
+    return out
+
+
+def paired_means(
+    pre: pd.Series,
+    post: pd.Series,
+    group: pd.Series | None = None,
+    *,
+    labels: dict[object, str] | None = None,
+    level: float = 0.95,
+) -> pd.DataFrame:
+    """Means before and after, among people with both, by group, with t intervals.
+
+    For each group: ``n_pairs``, ``mean_pre``, ``mean_post``, ``mean_change`` and
+    t-based intervals ``ci_low_pre`` ... ``ci_high_post`` (mean ± t(1-α/2, n-1)·sd/√n).
+    """
+    from scipy import stats
+
+    from ._validate import check_level
+
+    level = check_level(level)
+    frame = pd.DataFrame({"pre": pd.to_numeric(pre, errors="coerce"),
+                          "post": pd.to_numeric(post, errors="coerce")})
+    frame["group"] = group if group is not None else "All"
+    frame = frame.dropna(subset=["pre", "post"])
+    labels = labels or {}
+    rows = {}
+    for g, part in sorted(frame.groupby("group"), key=lambda kv: str(kv[0]), reverse=True):
+        n = len(part)
+        row: dict[str, float] = {"n_pairs": n}
+        for col in ("pre", "post"):
+            m = part[col].mean()
+            half = (stats.t.ppf(0.5 + level / 2, n - 1) * part[col].std(ddof=1) / np.sqrt(n)
+                    if n > 1 else np.nan)
+            row[f"mean_{col}"], row[f"ci_low_{col}"], row[f"ci_high_{col}"] = m, m - half, m + half
+        row["mean_change"] = row["mean_post"] - row["mean_pre"]
+        rows[labels.get(g, str(g))] = row
+    out = pd.DataFrame.from_dict(rows, orient="index")
+    out["n_pairs"] = out["n_pairs"].astype(int)
+    out.index.name = "group"
+    return out

@@ -1,0 +1,33 @@
+"""Reports: parameters, rendering with papermill, HTML export and the index page.
+
+Template notebooks use :mod:`evalkit.reports.page` to display headings, tables and
+figures; the CLI uses :func:`load_jobs`, :func:`render_areas` and :func:`write_index`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+_EXPORTS = {
+    "AreaParams": "params",
+    "AreaJob": "params",
+    "load_jobs": "params",
+    "AreaOutcome": "render",
+    "render_areas": "render",
+    "write_index": "index",
+    "write_demo": "demo",
+}
+_MODULES = {"params", "render", "export", "index", "page", "checks", "paths", "demo"}
+
+__all__ = sorted(set(_EXPORTS) | _MODULES)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f".{name}", __name__)
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(f".{_EXPORTS[name]}", __name__), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'evalkit.reports' has no attribute {name!r}")

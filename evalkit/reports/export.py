@@ -1,0 +1,75 @@
+"""Executed notebook -> self-contained HTML, in-process, with no code showing.
+
+One :class:`nbconvert.HTMLExporter` per process is built on first use and reused
+for every area (building it, and loading its Jinja templates, is the slow part).
+The house template (``templates/html/evalkit``) has no scripts and no web fonts;
+figures are inline PNG, so a report opens offline and from e-mail.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Any
+
+from .._version import __version__
+from .paths import html_template_dir
+
+__all__ = ["to_html", "strip_for_report"]
+
+
+@functools.lru_cache(maxsize=1)
+def _exporter() -> Any:
+    from nbconvert import HTMLExporter
+
+    exporter = HTMLExporter(
+        extra_template_basedirs=[str(html_template_dir())],
+        template_name="evalkit",
+        exclude_input=True,
+        exclude_input_prompt=True,
+        exclude_output_prompt=True,
+        embed_images=True,
+    )
+    return exporter
+
+
+@functools.lru_cache(maxsize=1)
+def _house_css() -> str:
+    return (html_template_dir() / "evalkit" / "house.css").read_text(encoding="utf-8")
+
+
+def _for_reader(output: Any) -> bool:
+    if output.get("output_type") == "stream" and output.get("name") == "stderr":
+        return False
+    return not any(m.startswith("application/vnd.evalkit.") for m in output.get("data", {}))
+
+
+def strip_for_report(nb: Any) -> Any:
+    """Remove what a reader must not see: stderr (warnings, logs), machine-readable
+    results and cells tagged ``remove``.
+
+    The executed notebook kept beside the report still has them, for the analyst.
+    """
+    import copy
+
+    nb = copy.deepcopy(nb)
+    kept = []
+    for cell in nb.cells:
+        if "remove" in cell.get("metadata", {}).get("tags", []):
+            continue
+        if cell.cell_type == "code":
+            cell.outputs = [o for o in cell.outputs if _for_reader(o)]
+        kept.append(cell)
+    nb.cells = kept
+    return nb
+
+
+def to_html(nb: Any, *, title: str, footer: str = "") -> str:
+    """Render an executed notebook (nbformat node) to one self-contained HTML page."""
+    resources = {
+        "evalkit_title": title,
+        "evalkit_footer": footer,
+        "evalkit_version": __version__,
+        "evalkit_css": _house_css(),
+    }
+    body, _ = _exporter().from_notebook_node(strip_for_report(nb), resources=resources)
+    return body

@@ -1,0 +1,219 @@
+"""Building blocks that report templates display: headings, text, tables and figures.
+
+Every block escapes the text it is given, so a name such as
+``<script>alert(1)</script>`` typed into a parameter file is shown, never run.
+Figures are embedded as PNG with alt text (required), so a report opens offline.
+
+In a notebook, a block displays itself (it has ``_repr_html_``); ``show(*blocks)``
+displays several from one cell.
+
+>>> heading("Data & quality").html
+'<h2 id="data-quality">Data &amp; quality</h2>'
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from ..simulate import SYNTHETIC_NOTICE
+
+__all__ = [
+    "Block",
+    "title",
+    "heading",
+    "paragraph",
+    "callout",
+    "banner",
+    "synthetic_banner",
+    "bullets",
+    "table",
+    "figure",
+    "show",
+    "record",
+]
+
+
+@dataclass(frozen=True)
+class Block:
+    """A piece of already-escaped HTML."""
+
+    html: str
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+    def __add__(self, other: Block) -> Block:
+        return Block(self.html + other.html)
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
+
+
+def title(text: str, subtitle: str | None = None) -> Block:
+    """The page's one ``<h1>``, with an optional line under it."""
+    out = f"<h1>{html.escape(text)}</h1>"
+    if subtitle:
+        out += f'<p class="meta">{html.escape(subtitle)}</p>'
+    return Block(out)
+
+
+def heading(text: str, level: int = 2) -> Block:
+    """A section heading (``level`` 2 or 3: the page has one h1, from :func:`title`)."""
+    level = min(max(int(level), 2), 4)
+    return Block(f'<h{level} id="{_slug(text)}">{html.escape(text)}</h{level}>')
+
+
+def paragraph(*parts: str) -> Block:
+    """A paragraph of plain text (parts are joined with spaces)."""
+    return Block(f"<p>{html.escape(' '.join(parts))}</p>")
+
+
+def callout(text: str, *, kind: str = "info", heading_text: str | None = None) -> Block:
+    """A highlighted box; ``kind`` is ``info``, ``warning``, ``alert`` or ``good``."""
+    kind = kind if kind in {"info", "warning", "alert", "good"} else "info"
+    head = f"<strong>{html.escape(heading_text)}</strong> " if heading_text else ""
+    role = ' role="alert"' if kind == "alert" else ""
+    return Block(f'<div class="callout {kind}"{role}>{head}{html.escape(text)}</div>')
+
+
+def banner(text: str) -> Block:
+    """A notice across the top of the page."""
+    return Block(f'<div class="banner"><strong>{html.escape(text)}</strong></div>')
+
+
+def synthetic_banner() -> Block:
+    """The notice every page built from the demo data carries."""
+    return banner(SYNTHETIC_NOTICE)
+
+
+def bullets(items: Iterable[str]) -> Block:
+    """A bulleted list of plain-text items."""
+    lis = "".join(f"<li>{html.escape(str(i))}</li>" for i in items)
+    return Block(f"<ul>{lis}</ul>")
+
+
+def _fmt(value: Any, digits: int) -> str:
+    import numpy as np
+    import pandas as pd
+
+    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
+        return "–"
+    if isinstance(value, (bool, np.bool_)):
+        return "yes" if value else "no"
+    if isinstance(value, (int, np.integer)):
+        return f"{int(value):,}"
+    if isinstance(value, (float, np.floating)):
+        if float(value).is_integer() and abs(value) >= 1000:
+            return f"{int(value):,}"
+        return f"{value:,.{digits}f}"
+    return str(value)
+
+
+def table(
+    df: Any,
+    caption: str,
+    *,
+    digits: int = 1,
+    index: bool = True,
+    note: str | None = None,
+    formats: dict[str, str] | None = None,
+) -> Block:
+    """An accessible HTML table with a caption; every cell is escaped.
+
+    Parameters
+    ----------
+    df
+        A DataFrame (its index is the first column when ``index``).
+    caption
+        Required: says what the table shows.
+    digits
+        Decimal places for floats, unless ``formats`` gives a format string per column
+        (e.g. ``{"p": "{:.3f}"}``).
+    note
+        A line under the table (sources, suppression).
+    """
+    import pandas as pd
+
+    frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
+    formats = formats or {}
+    head_cells = []
+    if index:
+        head_cells.append(f'<th scope="col">{html.escape(str(frame.index.name or ""))}</th>')
+    head_cells += [f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns]
+    rows = []
+    for idx, row in frame.iterrows():
+        cells = []
+        if index:
+            cells.append(f'<th scope="row">{html.escape(str(idx))}</th>')
+        for col, value in row.items():
+            fmt = formats.get(str(col))
+            if fmt and not (value is None or value is pd.NA or (isinstance(value, float) and value != value)):
+                text = fmt.format(value)
+            else:
+                text = _fmt(value, digits)
+            cells.append(f"<td>{html.escape(text)}</td>")
+        rows.append("<tr>" + "".join(cells) + "</tr>")
+    out = (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{''.join(head_cells)}"
+           f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
+    if note:
+        out += f'<p class="table-note">{html.escape(note)}</p>'
+    return Block(out)
+
+
+def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) -> Block:
+    """Embed a matplotlib figure as an inline PNG with alt text (and an optional caption)."""
+    if not alt or not alt.strip():
+        from ..errors import ReportError
+
+        raise ReportError("every figure needs alt text describing what it shows")
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=dpi)
+    data = base64.b64encode(buf.getvalue()).decode("ascii")
+    cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
+    return Block(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
+                 f"{cap}</figure>")
+
+
+def show(*blocks: Block | str) -> None:
+    """Display blocks in a notebook, in order (strings become paragraphs)."""
+    from IPython.display import HTML, display
+
+    parts = [b.html if isinstance(b, Block) else paragraph(b).html for b in blocks]
+    display(HTML("".join(parts)))
+
+
+def record(results: dict[str, Any]) -> None:
+    """Hand the area's key results to ``evalkit render`` (written as ``areas/<id>.json``).
+
+    The results travel inside the executed notebook as a display output of their
+    own MIME type, never scraped from HTML; they are not shown in the report.
+    """
+    import json
+
+    from IPython.display import display
+
+    from .render import RESULTS_MIME
+
+    clean = json.loads(json.dumps(results, default=_jsonable))
+    display({RESULTS_MIME: clean}, raw=True)
+
+
+def _jsonable(value: Any) -> Any:
+    import math
+
+    import numpy as np
+
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if hasattr(value, "to_dict"):
+        return value.to_dict()
+    return str(value) if not isinstance(value, (int, float, str, bool)) else value

@@ -1,0 +1,327 @@
+"""Area parameters: the schema, and reading YAML files or a spreadsheet of areas.
+
+A local evaluator describes each area in one YAML file whose top-level keys are
+exactly the parameters of ``templates/area_report.ipynb`` (so plain papermill
+works too: ``papermill templates/area_report.ipynb out.ipynb -f area.yaml``), or in
+one CSV/XLSX table with a row per area and a column per key.
+
+Everything is checked before any kernel starts, and every problem in every file is
+reported at once, one line each, naming the file, the key and what is allowed.
+
+Paths to data files are relative to the folder evalkit is run from (as with
+papermill), or absolute.
+"""
+
+from __future__ import annotations
+
+import csv
+import difflib
+import hashlib
+import json
+import os
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from ..errors import ParameterError
+
+__all__ = [
+    "AreaParams",
+    "AreaJob",
+    "load_jobs",
+    "validate_paths",
+    "DATA_SUFFIXES",
+    "TABLE_SUFFIXES",
+]
+
+DATA_SUFFIXES = (".csv", ".xlsx", ".sav")
+TABLE_SUFFIXES = (".csv", ".xlsx")
+PARAM_SUFFIXES = (".yaml", ".yml")
+_AREA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+
+Design = Literal["prepost"]
+
+
+class AreaParams(BaseModel):
+    """Parameters of one area's report (the template's ``parameters`` cell).
+
+    Every field here is a parameter of ``templates/area_report.ipynb`` with the
+    same name and default; a test keeps the two in step.
+    """
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    area_id: str = Field(description="short code used in file names: letters, digits, - or _")
+    area_name: str = Field(min_length=1, max_length=120, description="name shown in the report")
+    records: str = Field(description="person-level data file (.csv, .xlsx or .sav)")
+    id_column: str = Field("id", min_length=1, description="column holding the person ID")
+    treatment_column: str = Field("treated", min_length=1,
+                                  description="column: 1 received the service, 0 comparison")
+    setting_column: str = Field("setting", min_length=1,
+                                description="column naming the setting (cluster)")
+    outcome_tool: str = Field("epds", min_length=1, description="measure of the main outcome")
+    outcome_pre_prefix: str = Field("epds_pre_", min_length=1,
+                                    description="item columns before: prefix + item number")
+    outcome_post_prefix: str = Field("epds_post_", min_length=1,
+                                     description="item columns after: prefix + item number")
+    design: Design = Field("prepost", description="evaluation design")
+    suppression_threshold: int = Field(10, ge=5, le=100,
+                                       description="counts below this are suppressed")
+    data_source: str = Field("", max_length=500, description="where the data came from")
+    synthetic: bool = Field(False, description="true for demo data: a banner says so")
+
+    @field_validator("area_id")
+    @classmethod
+    def _area_id(cls, v: str) -> str:
+        if not _AREA_ID.match(v):
+            raise ValueError("must be 1-40 letters, digits, '-' or '_', starting with a letter "
+                             "or digit")
+        return v
+
+    @field_validator("records")
+    @classmethod
+    def _data_suffix(cls, v: str) -> str:
+        if not v.lower().endswith(DATA_SUFFIXES):
+            raise ValueError("must be a .csv, .xlsx or .sav file")
+        return v
+
+    # keys whose values are input files: hashed for the cache, checked for existence
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("records",)
+
+
+def template_parameter_names() -> list[str]:
+    """The schema's keys, in order (the template's parameters)."""
+    return list(AreaParams.model_fields)
+
+
+@dataclass
+class AreaJob:
+    """One area to render: where its parameters came from and their checked values."""
+
+    area_id: str
+    source: str
+    params: dict[str, Any]
+    input_files: list[str] = field(default_factory=list)
+
+    def digest(self) -> str:
+        """Hash of the parameters and the content of every input file."""
+        h = hashlib.sha256()
+        h.update(json.dumps(self.params, sort_keys=True, default=str).encode())
+        for path in sorted(self.input_files):
+            h.update(path.encode())
+            h.update(file_digest(path).encode())
+        return h.hexdigest()
+
+
+def file_digest(path: str | os.PathLike[str]) -> str:
+    """SHA-256 of a file's bytes."""
+    h = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+# -- reading --------------------------------------------------------------------------------------
+
+def _yaml_load(path: Path) -> Any:
+    import yaml
+
+    with open(path, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _explain(err: dict[str, Any]) -> tuple[str, str]:
+    """(key, message) for one pydantic error, in plain words."""
+    loc = ".".join(str(p) for p in err.get("loc", ())) or "(file)"
+    kind = err.get("type", "")
+    value = err.get("input")
+    names = template_parameter_names()
+    if kind == "extra_forbidden":
+        close = difflib.get_close_matches(loc, names, n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        return loc, f"unknown key{hint} (allowed keys: {', '.join(names)})"
+    if kind == "missing":
+        return loc, "is required but missing"
+    field_info = AreaParams.model_fields.get(loc)
+    what = f" ({field_info.description})" if field_info and field_info.description else ""
+    msg = err.get("msg", "is not valid")
+    if kind == "literal_error":
+        msg = msg.replace("Input should be", "must be")
+    elif kind.startswith(("greater_than", "less_than")):
+        lo = field_info and next((m.ge for m in field_info.metadata if hasattr(m, "ge")), None)
+        hi = field_info and next((m.le for m in field_info.metadata if hasattr(m, "le")), None)
+        msg = f"must be between {lo} and {hi}"
+    elif kind == "value_error":
+        msg = msg.removeprefix("Value error, ")
+    else:
+        msg = msg.replace("Input should be", "must be")
+    shown = repr(value) if not isinstance(value, (dict, list)) else type(value).__name__
+    return loc, f"{msg}, got {shown}{what}"
+
+
+def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
+    if not isinstance(raw, dict):
+        problems.append(f"{where}: must be a mapping of key: value pairs "
+                        f"(got {type(raw).__name__})")
+        return None
+    try:
+        model = AreaParams(**{str(k): v for k, v in raw.items()})
+    except ValidationError as exc:
+        for err in exc.errors():
+            key, msg = _explain(err)
+            problems.append(f"{where}: key {key!r}: {msg}")
+        return None
+    for key in AreaParams.FILE_KEYS:
+        value = getattr(model, key)
+        if value and not Path(value).is_file():
+            problems.append(
+                f"{where}: key {key!r}: file not found: {value} (paths are relative to the "
+                f"folder you run evalkit from, {os.getcwd()})")
+            model = None
+            break
+    if model is not None:
+        _check_columns(model, where, problems)
+    return model
+
+
+def _header(path: str) -> list[str] | None:
+    """Column names of a data file, read cheaply; None when they cannot be read."""
+    suffix = Path(path).suffix.lower()
+    try:
+        if suffix == ".csv":
+            with open(path, newline="", encoding="utf-8-sig") as fh:
+                return next(csv.reader(fh), [])
+        if suffix == ".xlsx":
+            from openpyxl import load_workbook
+
+            wb = load_workbook(path, read_only=True)
+            row = next(wb.active.iter_rows(max_row=1, values_only=True), ())
+            wb.close()
+            return [str(c) for c in row if c is not None]
+        if suffix == ".sav":
+            import pyreadstat
+
+            _, meta = pyreadstat.read_sav(path, metadataonly=True)
+            return list(meta.column_names)
+    except Exception:  # noqa: BLE001 - unreadable files are reported by the report itself
+        return None
+    return None
+
+
+def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
+    columns = _header(model.records)
+    if columns is None:
+        problems.append(f"{where}: key 'records': cannot read the column names of "
+                        f"{model.records} (is it a valid {Path(model.records).suffix} file?)")
+        return
+    present = set(columns)
+    for key in ("id_column", "treatment_column", "setting_column"):
+        col = getattr(model, key)
+        if col not in present:
+            close = difflib.get_close_matches(col, columns, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            problems.append(f"{where}: key {key!r}: no column {col!r} in {model.records}{hint}")
+    for key in ("outcome_pre_prefix", "outcome_post_prefix"):
+        prefix = getattr(model, key)
+        if not any(c.startswith(prefix) for c in columns):
+            problems.append(f"{where}: key {key!r}: no column in {model.records} starts with "
+                            f"{prefix!r}")
+
+
+def _rows_of_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
+    import pandas as pd
+
+    if path.suffix.lower() == ".csv":
+        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    else:
+        table = pd.read_excel(path, dtype=str, keep_default_na=False)
+    table.columns = [str(c).strip() for c in table.columns]
+    rows = []
+    for i, (_, row) in enumerate(table.iterrows()):
+        values = {k: v.strip() if isinstance(v, str) else v for k, v in row.items()}
+        values = {k: v for k, v in values.items() if v not in ("", None) and k}
+        if not values:
+            continue  # blank spreadsheet row
+        label = f"{path}, row {i + 2}"
+        if values.get("area_id"):
+            label += f" (area {values['area_id']})"
+        rows.append((label, values))
+    return rows
+
+
+def _expand(paths: Iterable[str | os.PathLike[str]], problems: list[str]) -> list[Path]:
+    files: list[Path] = []
+    for p in paths:
+        path = Path(p)
+        if path.is_dir():
+            found = sorted(q for q in path.iterdir() if q.suffix.lower() in PARAM_SUFFIXES)
+            if not found:
+                problems.append(f"{path}: folder has no .yaml parameter files")
+            files.extend(found)
+        elif not path.exists():
+            problems.append(f"{path}: file not found")
+        elif path.suffix.lower() not in PARAM_SUFFIXES + TABLE_SUFFIXES:
+            problems.append(f"{path}: not a parameter file (expected .yaml, .yml, .csv or .xlsx)")
+        else:
+            files.append(path)
+    return files
+
+
+def load_jobs(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
+    """Read and check every parameter file; return one job per area.
+
+    Parameters
+    ----------
+    paths
+        YAML files (one area each), folders of YAML files, or CSV/XLSX tables with
+        one row per area.
+
+    Raises
+    ------
+    ParameterError
+        With ``problems``: one line per problem in every file, all at once.
+    """
+    problems: list[str] = []
+    files = _expand(paths, problems)
+    jobs: list[AreaJob] = []
+    for path in files:
+        if path.suffix.lower() in TABLE_SUFFIXES:
+            try:
+                entries = _rows_of_table(path)
+            except Exception as exc:  # noqa: BLE001 - any unreadable table is one problem line
+                problems.append(f"{path}: cannot read the table ({exc})")
+                continue
+            if not entries:
+                problems.append(f"{path}: the table has no rows")
+        else:
+            try:
+                entries = [(str(path), _yaml_load(path))]
+            except Exception as exc:  # noqa: BLE001 - YAML syntax errors, encoding errors
+                problems.append(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
+                continue
+        for where, raw in entries:
+            model = _check_one(raw, where, problems)
+            if model is None:
+                continue
+            params = model.model_dump()
+            inputs = [getattr(model, k) for k in AreaParams.FILE_KEYS if getattr(model, k)]
+            jobs.append(AreaJob(model.area_id, where, params, inputs))
+    seen: dict[str, str] = {}
+    for job in jobs:
+        if job.area_id in seen:
+            problems.append(f"{job.source}: key 'area_id': {job.area_id!r} is used already "
+                            f"by {seen[job.area_id]} (each area needs its own id)")
+        seen.setdefault(job.area_id, job.source)
+    if problems:
+        raise ParameterError("invalid parameters", problems=problems)
+    return jobs
+
+
+def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
+    """Alias of :func:`load_jobs` for ``evalkit validate``."""
+    return load_jobs(paths)

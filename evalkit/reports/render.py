@@ -1,0 +1,378 @@
+"""Render areas: papermill executes the template per area, nbconvert exports the HTML.
+
+- Areas run in parallel in a :class:`concurrent.futures.Executor` (a process pool
+  by default; a Dask ``Client.get_executor()`` can take its place).
+- Kernels talk over IPC sockets in a private folder, so parallel kernel starts never
+  collide on TCP ports.
+- One area's failure is isolated: the others finish, its previous good report is
+  kept (reports are written to a temporary file, then renamed), and the outcome
+  records the failing cell and its error.
+- A content hash of the template, the parameters, the input files and evalkit
+  itself is kept beside each report; an unchanged area is skipped unless ``force``.
+
+Layout of the output folder::
+
+    index.html                the list of areas with their status
+    areas/<area_id>.html      one self-contained report per area
+    areas/<area_id>.json      the area's key results (for the cross-area synthesis)
+    areas/<area_id>.sha256    the content hash of the last good render
+    notebooks/<area_id>.ipynb the executed notebook (``.failed.ipynb`` when it failed)
+    status.json               the last outcome of every area
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import functools
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .._version import __version__
+from .params import AreaJob
+from .paths import html_template_dir, template_path
+
+__all__ = ["AreaOutcome", "render_areas", "render_one", "RESULTS_MIME", "source_digest"]
+
+#: MIME type of the key results an area notebook displays (see ``page.record``)
+RESULTS_MIME = "application/vnd.evalkit.results+json"
+
+
+@dataclass
+class AreaOutcome:
+    """What happened to one area in a run."""
+
+    area_id: str
+    area_name: str
+    status: str  # "rendered", "cached" or "failed"
+    source: str = ""
+    html: str | None = None  # path relative to the output folder
+    error: str | None = None
+    cell: int | None = None  # 1-based number of the failing code cell
+    seconds: float = 0.0
+    rendered_at: str | None = None
+    kept_previous: bool = False
+    synthetic: bool = False
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return self.status in ("rendered", "cached")
+
+
+# -- hashing --------------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def source_digest() -> str:
+    """Hash of evalkit's own source and the HTML export template (cache invalidation)."""
+    h = hashlib.sha256(__version__.encode())
+    roots = [Path(__file__).resolve().parents[1], html_template_dir()]
+    for root in roots:
+        for path in sorted(root.rglob("*")):
+            if path.suffix in {".py", ".yaml", ".j2", ".css", ".json"} and path.is_file():
+                h.update(str(path.relative_to(root)).encode())
+                h.update(path.read_bytes())
+    return h.hexdigest()
+
+
+def _cache_key(job: AreaJob, template: Path) -> str:
+    h = hashlib.sha256()
+    h.update(template.read_bytes())
+    h.update(source_digest().encode())
+    h.update(job.digest().encode())
+    return h.hexdigest()
+
+
+# -- files ----------------------------------------------------------------------------------------
+
+def _atomic_write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
+def _now() -> str:
+    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+
+
+# -- the kernel -----------------------------------------------------------------------------------
+
+@functools.lru_cache(maxsize=1)
+def _ipc_root() -> str:
+    root = tempfile.mkdtemp(prefix="evalkit-kernels-")
+    atexit.register(shutil.rmtree, root, True)
+    return root
+
+
+def _kernel_manager_class() -> type:
+    from jupyter_client.manager import KernelManager
+    from jupyter_core.utils import run_sync
+
+    class IPCKernelManager(KernelManager):
+        """A kernel on IPC sockets in its own folder, run by this interpreter."""
+
+        def __init__(self, **kwargs: Any) -> None:
+            kwargs.setdefault("transport", "ipc")
+            super().__init__(**kwargs)
+            self.ip = os.path.join(tempfile.mkdtemp(dir=_ipc_root()), "k")
+
+        async def _async_start_kernel(self, **kw: Any) -> None:
+            # The kernel's own log lines (start-up, "KeyboardInterrupt caught" at shutdown)
+            # are noise in a progress display; errors reach us through the protocol.
+            kw.setdefault("stdout", subprocess.DEVNULL)
+            kw.setdefault("stderr", subprocess.DEVNULL)
+            await super()._async_start_kernel(**kw)
+
+        start_kernel = run_sync(_async_start_kernel)
+
+        def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
+            # Always this interpreter (the one evalkit is installed in), whatever
+            # kernel specs the machine has; no IPython history database.
+            return [sys.executable, "-m", "ipykernel_launcher", "-f",
+                    os.path.realpath(self.connection_file),
+                    "--HistoryManager.enabled=False", *(extra_arguments or [])]
+
+    return IPCKernelManager
+
+
+@functools.lru_cache(maxsize=1)
+def _ipc_manager() -> type:
+    return _kernel_manager_class()
+
+
+def _code_cell_number(nb: Any, index: int | None) -> int | None:
+    """1-based number of the code cell at notebook position ``index`` (as a reader counts)."""
+    if index is None:
+        return None
+    count = 0
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type == "code":
+            count += 1
+        if i == index:
+            return count
+    return None
+
+
+def _first_line(text: str, limit: int = 300) -> str:
+    line = " ".join(str(text).split())
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def _extract_results(nb: Any) -> dict[str, Any] | None:
+    for cell in nb.cells:
+        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
+            data = out.get("data", {})
+            if RESULTS_MIME in data:
+                return dict(data[RESULTS_MIME])
+    return None
+
+
+# -- one area (runs in a worker process) ------------------------------------------------------------
+
+def render_one(task: dict[str, Any]) -> dict[str, Any]:
+    """Execute and export one area; return an :class:`AreaOutcome` as a dict.
+
+    Never raises for a problem in the area: the failure is the outcome.
+    """
+    import nbformat
+    import papermill as pm
+    from papermill.exceptions import PapermillExecutionError
+
+    from . import checks
+    from .export import to_html
+
+    start = time.perf_counter()
+    out = Path(task["out"])
+    area_id = task["area_id"]
+    params = task["params"]
+    outcome = AreaOutcome(area_id, params.get("area_name", area_id), "failed",
+                          source=task["source"], synthetic=bool(params.get("synthetic")))
+    nb_dir = out / "notebooks"
+    nb_dir.mkdir(parents=True, exist_ok=True)
+    tmp_nb = nb_dir / f".{area_id}.{os.getpid()}.ipynb"
+    nb = None
+    try:
+        nb = pm.execute_notebook(
+            task["template"], str(tmp_nb), parameters=params, kernel_name="python3",
+            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
+            start_timeout=120, execution_timeout=task.get("timeout", 600),
+            kernel_manager_class=_ipc_manager(),
+        )
+    except PapermillExecutionError as exc:
+        failed = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
+        outcome.cell = _code_cell_number(failed, exc.cell_index) if failed else exc.exec_count
+        outcome.error = checks.scrub(f"{exc.ename}: {_first_line(exc.evalue)}")
+    except Exception as exc:  # noqa: BLE001 - kernel died, timeout, unreadable template...
+        outcome.error = checks.scrub(f"{type(exc).__name__}: {_first_line(str(exc))}")
+    finally:
+        if tmp_nb.exists():
+            final = nb_dir / (f"{area_id}.ipynb" if outcome.error is None and nb is not None
+                              else f"{area_id}.failed.ipynb")
+            os.replace(tmp_nb, final)
+
+    if nb is not None and outcome.error is None:
+        try:
+            title = f"{outcome.area_name}: evaluation report"
+            footer = f"Rendered {_now()[:10]}."
+            if outcome.synthetic:
+                footer += " Synthetic demonstration data: no real people or places."
+            html_text = to_html(nb, title=title, footer=footer)
+            problems = checks.check_html(html_text, params=params)
+            if problems:
+                outcome.error = "report withheld: " + "; ".join(problems)
+            else:
+                _atomic_write(out / "areas" / f"{area_id}.html", html_text)
+                results = _extract_results(nb)
+                if results is not None:
+                    results.setdefault("area_id", area_id)
+                    _atomic_write(out / "areas" / f"{area_id}.json",
+                                  json.dumps(results, indent=2, default=str))
+                _atomic_write(out / "areas" / f"{area_id}.sha256", task["key"] + "\n")
+                outcome.status = "rendered"
+                outcome.html = f"areas/{area_id}.html"
+                outcome.rendered_at = _now()
+                (nb_dir / f"{area_id}.failed.ipynb").unlink(missing_ok=True)
+        except Exception as exc:  # noqa: BLE001 - an export problem fails this area only
+            outcome.error = checks.scrub(f"export failed: {type(exc).__name__}: "
+                                         f"{_first_line(str(exc))}")
+
+    if outcome.status == "failed":
+        previous = out / "areas" / f"{area_id}.html"
+        if previous.exists():
+            outcome.kept_previous = True
+            outcome.html = f"areas/{area_id}.html"
+    outcome.seconds = time.perf_counter() - start
+    return asdict(outcome)
+
+
+# -- many areas -----------------------------------------------------------------------------------
+
+def _cached_outcome(job: AreaJob, out: Path, key: str, previous: dict[str, Any]) -> AreaOutcome | None:
+    html = out / "areas" / f"{job.area_id}.html"
+    stamp = out / "areas" / f"{job.area_id}.sha256"
+    if not (html.exists() and stamp.exists()):
+        return None
+    if stamp.read_text(encoding="utf-8").strip() != key:
+        return None
+    before = previous.get(job.area_id, {})
+    return AreaOutcome(
+        job.area_id, job.params.get("area_name", job.area_id), "cached", source=job.source,
+        html=f"areas/{job.area_id}.html", rendered_at=before.get("rendered_at"),
+        synthetic=bool(job.params.get("synthetic")),
+    )
+
+
+def load_status(out: Path) -> dict[str, Any]:
+    """The outcome of every area from the last run (``status.json``), or ``{}``."""
+    try:
+        return json.loads((out / "status.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+
+
+def render_areas(
+    jobs: Sequence[AreaJob],
+    out: str | os.PathLike[str],
+    *,
+    template: str | os.PathLike[str] | None = None,
+    n_jobs: int | None = None,
+    force: bool = False,
+    executor: Executor | None = None,
+    on_start: Callable[[int, int], None] | None = None,
+    on_done: Callable[[AreaOutcome], None] | None = None,
+    timeout: int = 600,
+) -> list[AreaOutcome]:
+    """Render every area and return their outcomes (in the order of ``jobs``).
+
+    Parameters
+    ----------
+    jobs
+        Checked areas from :func:`evalkit.reports.params.load_jobs`.
+    out
+        Output folder (created if needed).
+    template
+        The template notebook; ``templates/area_report.ipynb`` by default.
+    n_jobs
+        Areas rendered at once (default: the number of CPU cores).
+    force
+        Render even when an area's report is up to date.
+    executor
+        Any :class:`concurrent.futures.Executor` (e.g. Dask's ``client.get_executor()``);
+        a process pool of ``n_jobs`` workers by default.
+    on_start, on_done
+        Progress callbacks: ``on_start(to_render, cached)`` once, ``on_done(outcome)``
+        per area as it finishes.
+    timeout
+        Seconds one cell may run.
+    """
+    out = Path(out)
+    (out / "areas").mkdir(parents=True, exist_ok=True)
+    template = Path(template) if template else template_path()
+    previous = load_status(out)
+    outcomes: dict[str, AreaOutcome] = {}
+    tasks = []
+    for job in jobs:
+        key = _cache_key(job, template)
+        cached = None if force else _cached_outcome(job, out, key, previous)
+        if cached is not None:
+            outcomes[job.area_id] = cached
+            continue
+        tasks.append({
+            "area_id": job.area_id, "params": job.params, "source": job.source,
+            "template": str(template), "out": str(out), "key": key, "timeout": timeout,
+        })
+    if on_start:
+        on_start(len(tasks), len(outcomes))
+    for outcome in outcomes.values():
+        if on_done:
+            on_done(outcome)
+
+    if tasks:
+        own = executor is None
+        workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
+        if own:
+            import multiprocessing as mp
+
+            executor = ProcessPoolExecutor(max_workers=workers,
+                                           mp_context=mp.get_context("forkserver"))
+        try:
+            futures = {executor.submit(render_one, t): t for t in tasks}
+            for fut in as_completed(futures):
+                task = futures[fut]
+                try:
+                    result = AreaOutcome(**fut.result())
+                except Exception as exc:  # noqa: BLE001 - a worker that died
+                    result = AreaOutcome(task["area_id"], task["params"].get("area_name", ""),
+                                         "failed", source=task["source"],
+                                         error=f"worker failed: {type(exc).__name__}: {exc}")
+                    if (out / "areas" / f"{task['area_id']}.html").exists():
+                        result.kept_previous = True
+                        result.html = f"areas/{task['area_id']}.html"
+                outcomes[result.area_id] = result
+                if on_done:
+                    on_done(result)
+        finally:
+            if own:
+                executor.shutdown()
+
+    ordered = [outcomes[j.area_id] for j in jobs]
+    status = dict(previous)
+    for o in ordered:
+        entry = asdict(o)
+        if o.status == "failed" and o.area_id in previous:
+            entry["rendered_at"] = previous[o.area_id].get("rendered_at")
+        status[o.area_id] = entry
+    _atomic_write(out / "status.json", json.dumps(status, indent=2))
+    return ordered
