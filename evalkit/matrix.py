@@ -681,8 +681,8 @@ def profile(
     >>> df = pd.DataFrame({"area": "A", "partner": ["NHS", "LA"], "element": "strategy",
     ...                    "level": [2, 4], "date": "2024-03-01"})
     >>> p = profile(df)
-    >>> p.loc[p.element == "strategy", ["mean", "min", "max", "n_partners"]].iloc[0].tolist()
-    [3.0, 2.0, 4.0, 2]
+    >>> p.loc[p.element == "strategy", ["mean", "min", "max"]].iloc[0].tolist()
+    [3.0, 2.0, 4.0]
     """
     r, fw = _ratings(ratings, framework)
     rows: list[dict] = []
