@@ -25,7 +25,7 @@ A user's own tool: ``ek.tools.load("my_tool.yaml")`` (format in ``docs/tools.md`
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from importlib import resources
 from pathlib import Path
 
@@ -34,8 +34,16 @@ from .io import read_data, write_scores
 from .scoring import Tool, round_half_up
 from .spec import ToolSpec, parse_spec
 
-__all__ = ["available", "get", "load", "Tool", "ToolSpec", "read_data", "write_scores",
-           "round_half_up"]
+__all__ = [
+    "available",
+    "get",
+    "load",
+    "Tool",
+    "ToolSpec",
+    "read_data",
+    "write_scores",
+    "round_half_up",
+]
 
 
 def _spec_dir():
@@ -64,7 +72,7 @@ def _parse_yaml(text: str, file: str) -> ToolSpec:
     return parse_spec(data, file=file)
 
 
-@lru_cache(maxsize=None)
+@cache
 def get(name: str) -> Tool:
     """A shipped tool by name (see :func:`available`).
 
@@ -86,7 +94,8 @@ def get(name: str) -> Tool:
     names = available()
     if key not in names:
         raise ParameterError(
-            f"no tool called {name!r}", key="tool",
+            f"no tool called {name!r}",
+            key="tool",
             expected="one of " + ", ".join(names) + " (or load your own spec with tools.load)",
         )
     res = _spec_dir().joinpath(f"{key}.yaml")

@@ -65,8 +65,11 @@ def read_data(path: str | Path, *, sheet: str | int | None = None) -> pd.DataFra
         if type(exc).__module__.startswith("pyreadstat"):
             raise DataError(f"could not be read: {exc}", file=p.name) from None
         raise
-    raise ParameterError(f"cannot read {suffix or 'files without a suffix'}",
-                         file=p.name, expected=f"a {_READABLE} file")
+    raise ParameterError(
+        f"cannot read {suffix or 'files without a suffix'}",
+        file=p.name,
+        expected=f"a {_READABLE} file",
+    )
 
 
 def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:
@@ -91,6 +94,9 @@ def write_scores(scores: pd.DataFrame, path: str | Path) -> Path:
                 frame[c] = frame[c].astype("Float64").astype(float)
         pyreadstat.write_sav(frame, str(p))
     else:
-        raise ParameterError(f"cannot write {suffix or 'files without a suffix'}",
-                             file=p.name, expected="a .csv, .xlsx or .sav file")
+        raise ParameterError(
+            f"cannot write {suffix or 'files without a suffix'}",
+            file=p.name,
+            expected="a .csv, .xlsx or .sav file",
+        )
     return p

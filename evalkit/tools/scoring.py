@@ -58,7 +58,14 @@ def _describe_labels(labels: Mapping[Any, Any] | None) -> str:
     if not labels:
         return ""
     shown = ", ".join(f"{_fmt(k)}={v!r}" for k, v in list(labels.items())[:8])
-    return f"; the file labels these codes {shown}"
+    return f"The file labels these codes {shown}. "
+
+
+def _plain(value: Any) -> Any:
+    """3.0 -> 3 in messages (a float column holding whole numbers)."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return int(value)
+    return value
 
 
 def _fmt(value: Any) -> str:
@@ -220,8 +227,8 @@ class Tool:
         if missing:
             cols = [out[i] for i in missing]
             raise DataError(
-                f"{self.name}: no column for item(s) {format_list(missing)} "
-                f"(looked for {format_list(repr(c) for c in cols)}). Name the columns with "
+                f"not found: the {self.name} item(s) {format_list(missing)} need these "
+                "columns. Name the columns with "
                 "columns={'1': 'your_column', ...} or prefix='your_prefix_' "
                 "(command line: --map 1=your_column or --prefix your_prefix_)",
                 columns=cols,
@@ -260,7 +267,8 @@ class Tool:
                 raise DataError("the data have several columns with this name", column=str(col))
             if pd.api.types.is_bool_dtype(s):
                 raise DataError(
-                    "holds True/False, not answers", column=str(col),
+                    "holds True/False, not answers",
+                    column=str(col),
                     allowed=allowed_text,
                 )
             if codes or recode or not pd.api.types.is_numeric_dtype(s):
@@ -306,21 +314,19 @@ class Tool:
                 "text where numbers are expected",
                 f"numbers ({allowed_text}) or empty for a missing answer",
                 hint=(
-                    " If these are answer labels, give the number for each label with "
+                    "If these are answer labels, give the number for each label with "
                     "values={'Not true': 0, ...} (command line: --value 'Not true=0' or "
                     "--values labels.yaml)."
                 ),
             )
         if range_bad:
-            hint = ""
-            if len(range_bad) == 1:
-                hint = _describe_labels(labels_all.get(next(iter(range_bad))))
+            labels = _describe_labels(labels_all.get(next(iter(range_bad))))
             self._raise_bad(
                 range_bad,
                 f"answers outside the {self.name} response range",
                 f"{allowed_text}, or empty for a missing answer",
                 hint=(
-                    hint + ". Recode them with values={3: 2, ...}, or declare codes "
+                    labels + "Recode them with values={3: 2, ...}, or declare codes "
                     "that mean 'missing' with missing_codes=[9, 99] (command line: "
                     "--value 3=2, --missing-code 99)."
                 ),
@@ -332,21 +338,24 @@ class Tool:
     def _raise_bad(
         self, bad: dict[str, tuple[list, list]], what: str, allowed: str, *, hint: str
     ) -> None:
+        values = [_plain(v) for _, vals in bad.values() for v in vals]
         if len(bad) == 1:
-            col, (rows, vals) = next(iter(bad.items()))
+            col, (rows, _) = next(iter(bad.items()))
             raise DataError(
-                f"{what}.{hint}".replace("..", "."), column=col, rows=rows, values=vals,
-                allowed=allowed,
+                f"{what}. {hint}", column=col, rows=rows, values=values, allowed=allowed
             )
-        parts = []
-        for col, (rows, vals) in bad.items():
-            found = format_list(dict.fromkeys(repr(v) for v in vals), limit=3)
-            parts.append(f"{col!r} rows {format_list(rows, limit=5)} (found {found})")
-        raise DataError(
-            f"{what} in {len(bad)} columns: " + "; ".join(parts) + "." + hint,
-            columns=list(bad),
-            allowed=allowed,
+        parts = [
+            f"{col!r} {'row' if len(rows) == 1 else 'rows'} {format_list(rows, limit=5)}"
+            for col, (rows, _) in bad.items()
+        ]
+        shown = "; ".join(parts[:5]) + (
+            f"; and {len(parts) - 5} more columns" if len(parts) > 5 else ""
         )
+        err = DataError(
+            f"{what} in {len(bad)} columns ({shown}). {hint}", values=values, allowed=allowed
+        )
+        err.columns = list(bad)  # for programs; the message already names them
+        raise err
 
     def _prepare(
         self,
@@ -370,9 +379,7 @@ class Tool:
         if keyed_by is not None:
             # A frame from items_frame(): already keyed. Reversing again would be wrong.
             if keyed_by != self.name:
-                raise DataError(
-                    f"these are keyed item scores of {keyed_by!r}, not {self.name!r}"
-                )
+                raise DataError(f"these are keyed item scores of {keyed_by!r}, not {self.name!r}")
             if input == "responses":
                 raise DataError(
                     "these item scores come from items_frame() and are already reverse-keyed; "
@@ -381,27 +388,34 @@ class Tool:
             input = "scores"
             if columns is None and prefix is None:
                 prefix = ""
-        input = check_choice("input", input if input is not None else self.input,
-                             ["responses", "scores"])
+        input = check_choice(
+            "input", input if input is not None else self.input, ["responses", "scores"]
+        )
 
         index = df.index
         if id is not None:
             if id not in df.columns:
                 raise DataError(
-                    f"no ID column {id!r}", column=id,
+                    f"no ID column {id!r}",
+                    column=id,
                     allowed="one of " + format_list(repr(str(c)) for c in df.columns),
                 )
             ids = df[id]
             missing_ids = ids.isna()
             if missing_ids.any():
-                raise DataError("person ID missing", column=id,
-                                rows=list(df.index[missing_ids]),
-                                allowed="an ID on every row")
+                raise DataError(
+                    "person ID missing",
+                    column=id,
+                    rows=list(df.index[missing_ids]),
+                    allowed="an ID on every row",
+                )
             dup = ids.duplicated(keep=False)
             if dup.any():
                 raise DataError(
-                    "the same person ID appears on several rows", column=id,
-                    rows=list(df.index[dup]), values=list(ids[dup]),
+                    "the same person ID appears on several rows",
+                    column=id,
+                    rows=list(df.index[dup]),
+                    values=list(ids[dup]),
                     allowed="one row per person (split pre and post into separate files "
                     "or columns)",
                 )
@@ -460,7 +474,12 @@ class Tool:
         >>> ek.reliability.reliability_summary(items, published=ref.value)  # doctest: +SKIP
         """
         answers, _ = self._prepare(
-            df, columns=columns, prefix=prefix, id=id, input=input, values=values,
+            df,
+            columns=columns,
+            prefix=prefix,
+            id=id,
+            input=input,
+            values=values,
             missing_codes=missing_codes,
         )
         if scale is not None:
@@ -541,7 +560,12 @@ class Tool:
         1    0.0      below threshold           False
         """
         keyed, index = self._prepare(
-            df, columns=columns, prefix=prefix, id=id, input=input, values=values,
+            df,
+            columns=columns,
+            prefix=prefix,
+            id=id,
+            input=input,
+            values=values,
             missing_codes=missing_codes,
         )
         user_bands = self._user_cutoffs(cutoffs)
@@ -584,25 +608,30 @@ class Tool:
         if not cutoffs:
             return {}
         allowed = [
-            s for s in self.scales
-            if (self.spec.subscales.get(s) or self.spec.total).user_cutoffs
+            s for s in self.scales if (self.spec.subscales.get(s) or self.spec.total).user_cutoffs
         ]
         if not isinstance(cutoffs, Mapping):
-            raise ParameterError("cutoffs must be a mapping of scale to cut-off", key="cutoffs",
-                                 expected="{'communication': 22.77, ...}")
+            raise ParameterError(
+                "cutoffs must be a mapping of scale to cut-off",
+                key="cutoffs",
+                expected="{'communication': 22.77, ...}",
+            )
         out = {}
         for scale, value in cutoffs.items():
             if scale not in allowed:
                 raise ParameterError(
-                    f"{self.name} takes no user cut-off for {scale!r}", key=f"cutoffs.{scale}",
-                    expected=("one of " + ", ".join(map(repr, allowed))) if allowed
+                    f"{self.name} takes no user cut-off for {scale!r}",
+                    key=f"cutoffs.{scale}",
+                    expected=("one of " + ", ".join(map(repr, allowed)))
+                    if allowed
                     else "no cutoffs (this tool's bands are in its spec)",
                 )
             if isinstance(value, Mapping):
                 extra = set(value) - {"cutoff", "monitoring"}
                 if extra or "cutoff" not in value:
                     raise ParameterError(
-                        "give 'cutoff' and optionally 'monitoring'", key=f"cutoffs.{scale}",
+                        "give 'cutoff' and optionally 'monitoring'",
+                        key=f"cutoffs.{scale}",
                         expected="{'cutoff': 22.77, 'monitoring': 33.5}",
                     )
                 cut, mon = value["cutoff"], value.get("monitoring")
@@ -614,13 +643,15 @@ class Tool:
                     continue
                 if isinstance(v, bool) or not isinstance(v, (int, float)) or not lo <= v <= hi:
                     raise ParameterError(
-                        f"{what} {v!r} is not a score of {scale}", key=f"cutoffs.{scale}",
+                        f"{what} {v!r} is not a score of {scale}",
+                        key=f"cutoffs.{scale}",
                         expected=f"a number from {lo} to {hi}",
                     )
             if mon is not None and mon <= cut:
                 raise ParameterError(
                     f"monitoring ({mon}) must be above the cutoff ({cut})",
-                    key=f"cutoffs.{scale}", expected="monitoring > cutoff",
+                    key=f"cutoffs.{scale}",
+                    expected="monitoring > cutoff",
                 )
             out[scale] = (float(cut), None if mon is None else float(mon))
         return out
@@ -634,8 +665,8 @@ class Tool:
             f"  age range: {s.age_range}",
             f"  items: {len(self.items)} ({format_list(self.items, limit=30)})",
             f"  answers: {s.response.describe()}",
-            f"  columns hold: {s.input}" + (f" - {' '.join(s.input_note.split())}"
-                                            if s.input_note else ""),
+            f"  columns hold: {s.input}"
+            + (f" - {' '.join(s.input_note.split())}" if s.input_note else ""),
             "  reverse-keyed: " + (", ".join(self.reverse) or "none"),
         ]
         for scale in self.scales:
@@ -646,9 +677,12 @@ class Tool:
             else:
                 made = "items " + ", ".join(self.scale_items(scale))
             m = part.missing
-            rule = ("complete answers only" if m.rule == "complete" else
-                    f"prorated with at least {m.min_answered} answered"
-                    + (", rounded half up" if m.round == "half_up" else ", not rounded"))
+            rule = (
+                "complete answers only"
+                if m.rule == "complete"
+                else f"prorated with at least {m.min_answered} answered"
+                + (", rounded half up" if m.round == "half_up" else ", not rounded")
+            )
             if scale == "total" and part.subscales is not None:
                 rule = "missing if any of these is missing"
             lines.append(f"  scale {scale} ({lo}-{hi}, {self.direction(scale)}): {made}; {rule}")
@@ -659,11 +693,14 @@ class Tool:
         for c in s.conversions:
             lines.append(f"  conversion {c.name}: from {c.scale} ({' '.join(c.source.split())})")
         for f in s.flags:
-            lines.append(f"  flag {f.name}: item {f.item} above {_fmt(f.above)} - "
-                         f"{' '.join(f.message.split())}")
+            lines.append(
+                f"  flag {f.name}: item {f.item} above {_fmt(f.above)} - "
+                f"{' '.join(f.message.split())}"
+            )
         for r in self.published_reliability:
-            lines.append(f"  published {r.statistic} ({r.scale}): {r.value} - "
-                         f"{' '.join(r.citation.split())}")
+            lines.append(
+                f"  published {r.statistic} ({r.scale}): {r.value} - {' '.join(r.citation.split())}"
+            )
         if s.reliability_note:
             lines.append(f"  reliability note: {' '.join(s.reliability_note.split())}")
         lines.append(f"  scoring source: {' '.join(s.scoring_source.split())}")

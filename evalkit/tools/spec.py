@@ -335,9 +335,7 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
             problems.append(("response.values", "must start at min and end at max"))
     unknown = [i for i in spec.reverse if i not in known]
     if unknown:
-        problems.append(
-            ("reverse", "not among the items: " + ", ".join(repr(i) for i in unknown))
-        )
+        problems.append(("reverse", "not among the items: " + ", ".join(repr(i) for i in unknown)))
     if not spec.subscales and spec.total is None:
         problems.append(("total", "a tool needs a total or at least one subscale"))
 
@@ -345,8 +343,13 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
     for name, sub in spec.subscales.items():
         key = f"subscales.{name}"
         if not _NAME.match(name) or name in RESERVED:
-            problems.append((key, "a subscale name must be lower-case letters, digits and _, "
-                             "and not 'total' or 'n_answered'"))
+            problems.append(
+                (
+                    key,
+                    "a subscale name must be lower-case letters, digits and _, "
+                    "and not 'total' or 'n_answered'",
+                )
+            )
         bad = [i for i in sub.items if i not in known]
         if bad:
             problems.append(
@@ -389,6 +392,7 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
             problems += _check_scale(spec, "total", t, "total")
             outputs.append("total")
 
+    declared = set(spec.subscales) | ({"total"} if spec.total is not None else set())
     flag_names = [f.name for f in spec.flags]
     for k, f in enumerate(spec.flags):
         if not _NAME.match(f.name):
@@ -402,9 +406,11 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
         key = f"conversions[{k}]"
         if not _NAME.match(c.name) or c.name in RESERVED or c.name in spec.subscales:
             problems.append((f"{key}.name", f"{c.name!r} is not a free column name"))
-        if c.scale not in outputs:
+        if c.scale not in declared:
             problems.append((f"{key}.scale", f"{c.scale!r} is not a scale of this tool"))
             continue
+        if c.scale not in outputs:
+            continue  # the scale itself has a problem, reported above
         if not scale_is_integer(spec, c.scale):
             problems.append((f"{key}.scale", "a conversion table needs whole-number scores"))
             continue
@@ -418,7 +424,7 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
             problems.append((f"{key}.table", f"entries outside {lo}-{hi}: {extra}"))
 
     for k, rel in enumerate(spec.published_reliability):
-        if rel.scale != "all" and rel.scale not in outputs and rel.scale not in spec.subscales:
+        if rel.scale != "all" and rel.scale not in declared:
             problems.append(
                 (f"published_reliability[{k}].scale", f"{rel.scale!r} is not a scale of this tool")
             )
@@ -480,9 +486,7 @@ def parse_spec(data: Any, *, file: str | None = None) -> ToolSpec:
     """
     name = data.get("name") if isinstance(data, Mapping) else None
     if not isinstance(data, Mapping):
-        raise SpecError(
-            "a tool spec must be a mapping of keys (name, title, items...)", file=file
-        )
+        raise SpecError("a tool spec must be a mapping of keys (name, title, items...)", file=file)
     try:
         spec = ToolSpec.model_validate(dict(data))
     except ValidationError as exc:
