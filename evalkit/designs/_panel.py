@@ -78,6 +78,14 @@ def time_codes(values: pd.Series, *, column: str) -> tuple[np.ndarray, str]:
         return (stamps.normalize().asi8 // 86_400_000_000_000).astype(float), "day"
     if pd.api.types.is_bool_dtype(values) or not pd.api.types.is_numeric_dtype(values):
         converted = pd.to_numeric(values, errors="coerce")
+        if converted.isna().any() and not pd.api.types.is_bool_dtype(values):
+            # text dates such as "2021-04-01"
+            try:
+                stamps = pd.to_datetime(values, format="ISO8601")
+            except (TypeError, ValueError):
+                stamps = None
+            if stamps is not None:
+                return time_codes(stamps, column=column)
         bad = converted.isna()
         if bad.any():
             raise DataError(
@@ -106,7 +114,8 @@ def code_of(value: Any, kind: str, *, key: str) -> float:
         return float(value)
     except (TypeError, ValueError):
         raise ParameterError(
-            f"{key}={value!r} cannot be read as a time", key=key,
+            f"{key}={value!r} cannot be read as a time",
+            key=key,
             expected="a value of the same kind as the time column (a number or a date)",
         ) from None
 
@@ -154,12 +163,15 @@ def check_balanced_panel(
     """
     keys = pd.DataFrame({"u": df[unit].to_numpy(), "t": codes}, index=df.index)
     if keys["u"].isna().any():
-        raise DataError("the unit column has missing values", column=unit,
-                        rows=list(df.index[keys["u"].isna()]))
+        raise DataError(
+            "the unit column has missing values", column=unit, rows=list(df.index[keys["u"].isna()])
+        )
     dup = keys.duplicated(keep=False).to_numpy()
     if dup.any():
-        shown = [f"{u!r} at {df[time].iloc[i]!r}" for i, u in
-                 zip(np.flatnonzero(dup)[:6], keys["u"][dup][:6])]
+        shown = [
+            f"{u!r} at {df[time].iloc[i]!r}"
+            for i, u in zip(np.flatnonzero(dup)[:6], keys["u"][dup][:6])
+        ]
         raise DataError(
             "duplicated unit-period rows: " + format_list(shown, limit=6),
             columns=[unit, time],
@@ -177,7 +189,8 @@ def check_balanced_panel(
             miss = sorted(set(times) - present[u])
             lines.append(f"{u!r} misses {len(miss)} period(s)")
         raise DataError(
-            "the panel is not balanced: " + format_list(lines, limit=6)
+            "the panel is not balanced: "
+            + format_list(lines, limit=6)
             + f" ({len(short)} unit(s) in all)",
             columns=[unit, time],
             allowed="every unit observed in every period",

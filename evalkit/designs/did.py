@@ -72,17 +72,37 @@ class DidResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """One row for the overall ATT, one for the dynamic average, one per event time."""
         rows = [
-            {"term": "ATT", "estimate": self.estimate, "se": self.se, "ci_low": self.ci_low,
-             "ci_high": self.ci_high, "p": self.p},
+            {
+                "term": "ATT",
+                "estimate": self.estimate,
+                "se": self.se,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+                "p": self.p,
+            },
         ]
         if self.design == "staggered":
-            rows.append({"term": "ATT (event-time average)", "estimate": self.dynamic_estimate,
-                         "se": self.dynamic_se, "ci_low": self.dynamic_ci_low,
-                         "ci_high": self.dynamic_ci_high, "p": _p_normal(
-                             self.dynamic_estimate, self.dynamic_se)})
+            rows.append(
+                {
+                    "term": "ATT (event-time average)",
+                    "estimate": self.dynamic_estimate,
+                    "se": self.dynamic_se,
+                    "ci_low": self.dynamic_ci_low,
+                    "ci_high": self.dynamic_ci_high,
+                    "p": _p_normal(self.dynamic_estimate, self.dynamic_se),
+                }
+            )
             for r in self.event_study.itertuples(index=False):
-                rows.append({"term": f"event time {r.event_time:+d}", "estimate": r.estimate,
-                             "se": r.se, "ci_low": r.ci_low, "ci_high": r.ci_high, "p": r.p})
+                rows.append(
+                    {
+                        "term": f"event time {r.event_time:+d}",
+                        "estimate": r.estimate,
+                        "se": r.se,
+                        "ci_low": r.ci_low,
+                        "ci_high": r.ci_high,
+                        "p": r.p,
+                    }
+                )
         out = pd.DataFrame(rows)
         out["n"] = self.n
         out["level"] = self.level
@@ -213,8 +233,11 @@ def did(
 
     codes, kind = time_codes(df[time], column=time)
     y = numeric_column(df, outcome, what="outcome")
-    xs = np.column_stack([numeric_column(df, c, what="covariate") for c in covariates]) \
-        if covariates else np.empty((len(df), 0))
+    xs = (
+        np.column_stack([numeric_column(df, c, what="covariate") for c in covariates])
+        if covariates
+        else np.empty((len(df), 0))
+    )
     times = np.unique(codes)
     if len(times) < 2:
         raise DataError("the data hold a single period: nothing to difference", column=time)
@@ -234,15 +257,34 @@ def did(
             allowed="a first-treated period after the first period, or 0 / empty for never",
         )
     if not np.isfinite(g).any():
-        raise DataError("no unit is ever treated", column=first_treated,
-                        allowed="the first treated period for treated units")
+        raise DataError(
+            "no unit is ever treated",
+            column=first_treated,
+            allowed="the first treated period for treated units",
+        )
 
     if len(times) == 2:
-        return _did_2x2(df, y, xs, covariates, codes, times, g, unit, cluster, control, method,
-                        inference, level)
+        return _did_2x2(
+            df, y, xs, covariates, codes, times, g, unit, cluster, control, method, inference, level
+        )
     units, _ = check_balanced_panel(df, unit=unit, time=time, codes=codes)
-    return _did_staggered(df, y, xs, codes, times, g, unit, cluster, units, control, method,
-                          inference, n_boot, seed, level)
+    return _did_staggered(
+        df,
+        y,
+        xs,
+        codes,
+        times,
+        g,
+        unit,
+        cluster,
+        units,
+        control,
+        method,
+        inference,
+        n_boot,
+        seed,
+        level,
+    )
 
 
 # ------------------------------------------------------------------------------------------
@@ -257,9 +299,13 @@ def _group_codes(df: pd.DataFrame, column: str, kind: str, times: np.ndarray) ->
             conv = pd.to_numeric(raw, errors="coerce")
             bad = conv.isna() & raw.notna()
             if bad.any():
-                raise DataError("first-treated periods must be numbers", column=column,
-                                rows=list(raw.index[bad]), values=list(raw[bad].head(5)),
-                                allowed="a period number, or 0 / empty for never treated")
+                raise DataError(
+                    "first-treated periods must be numbers",
+                    column=column,
+                    rows=list(raw.index[bad]),
+                    values=list(raw[bad].head(5)),
+                    allowed="a period number, or 0 / empty for never treated",
+                )
             raw = conv
         vals = raw.to_numpy(dtype=float)
         treated = np.isfinite(vals) & (vals != 0)
@@ -293,8 +339,9 @@ def _check_constant_within(df: pd.DataFrame, unit: str, column: str, values: np.
 # ------------------------------------------------------------------------------------------
 # 2×2 regression
 # ------------------------------------------------------------------------------------------
-def _did_2x2(df, y, xs, covariates, codes, times, g, unit, cluster, control, method, inference,
-             level) -> DidResult:
+def _did_2x2(
+    df, y, xs, covariates, codes, times, g, unit, cluster, control, method, inference, level
+) -> DidResult:
     import statsmodels.api as sm
     from scipy import stats
 
@@ -302,43 +349,75 @@ def _did_2x2(df, y, xs, covariates, codes, times, g, unit, cluster, control, met
     treat = (g == times[1]).astype(float)
     design = np.column_stack([np.ones(len(y)), treat, post, treat * post, xs])
     if treat.sum() == 0 or treat.sum() == len(treat):
-        raise DataError("the 2×2 design needs both treated and untreated units",
-                        columns=[unit])
+        raise DataError("the 2×2 design needs both treated and untreated units", columns=[unit])
     groups = pd.factorize(df[cluster if cluster is not None else unit])[0]
     n_clusters = int(groups.max() + 1)
     if n_clusters < 2:
-        raise DataError("cluster-robust errors need at least two clusters",
-                        column=cluster or unit)
+        raise DataError("cluster-robust errors need at least two clusters", column=cluster or unit)
     if n_clusters < _FEW_CLUSTERS:
         warnings.warn(
             f"only {n_clusters} clusters: cluster-robust standard errors are too small with "
             "fewer than about 20-30 clusters, so treat the interval as optimistic",
-            EvalkitWarning, stacklevel=3)
+            EvalkitWarning,
+            stacklevel=3,
+        )
     fit = sm.OLS(y, design).fit(cov_type="cluster", cov_kwds={"groups": groups})
     if np.linalg.matrix_rank(design) < design.shape[1]:
-        raise DataError("the covariates are collinear with the design (constant or duplicated "
-                        "columns)", columns=list(covariates))
+        raise DataError(
+            "the covariates are collinear with the design (constant or duplicated columns)",
+            columns=list(covariates),
+        )
     est = float(fit.params[3])
     se = float(fit.bse[3])
     crit = stats.t.ppf(0.5 + level / 2, n_clusters - 1)
     p = float(2 * stats.t.sf(abs(est / se), n_clusters - 1)) if se > 0 else float("nan")
     lo, hi = est - crit * se, est + crit * se
     n_units = int(pd.Series(df[unit]).nunique())
-    cell = pd.DataFrame({"group": [times[1]], "time": [times[1]], "event_time": [0],
-                         "base_time": [times[0]], "estimate": [est], "se": [se],
-                         "ci_low": [lo], "ci_high": [hi], "p": [p],
-                         "n_treated": [int(pd.Series(df.loc[treat == 1, unit]).nunique())],
-                         "n_control": [int(pd.Series(df.loc[treat == 0, unit]).nunique())]})
+    cell = pd.DataFrame(
+        {
+            "group": [times[1]],
+            "time": [times[1]],
+            "event_time": [0],
+            "base_time": [times[0]],
+            "estimate": [est],
+            "se": [se],
+            "ci_low": [lo],
+            "ci_high": [hi],
+            "p": [p],
+            "n_treated": [int(pd.Series(df.loc[treat == 1, unit]).nunique())],
+            "n_control": [int(pd.Series(df.loc[treat == 0, unit]).nunique())],
+        }
+    )
     es = cell[["event_time", "estimate", "se", "ci_low", "ci_high", "p"]].copy()
     nan = float("nan")
     return DidResult(
-        estimate=est, se=se, ci_low=lo, ci_high=hi, p=p, n=n_units, level=level,
+        estimate=est,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p=p,
+        n=n_units,
+        level=level,
         method="2x2 difference-in-differences regression, cluster-robust (CR1) errors",
-        design="2x2", control=control, estimator="regression", inference="analytic",
-        n_obs=len(y), n_clusters=n_clusters, dynamic_estimate=est, dynamic_se=se,
-        dynamic_ci_low=lo, dynamic_ci_high=hi, pretrend_chi2=nan, pretrend_df=0,
-        pretrend_p=nan, pretrend_event_chi2=nan, pretrend_event_df=0, pretrend_event_p=nan,
-        twfe_estimate=est, att_gt=cell, event_study=es,
+        design="2x2",
+        control=control,
+        estimator="regression",
+        inference="analytic",
+        n_obs=len(y),
+        n_clusters=n_clusters,
+        dynamic_estimate=est,
+        dynamic_se=se,
+        dynamic_ci_low=lo,
+        dynamic_ci_high=hi,
+        pretrend_chi2=nan,
+        pretrend_df=0,
+        pretrend_p=nan,
+        pretrend_event_chi2=nan,
+        pretrend_event_df=0,
+        pretrend_event_p=nan,
+        twfe_estimate=est,
+        att_gt=cell,
+        event_study=es,
     )
 
 
@@ -379,8 +458,10 @@ def _logit(x: np.ndarray, d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         if np.max(np.abs(step)) < 1e-10:
             break
     else:
-        raise DataError("the propensity-score model did not converge: the covariates separate "
-                        "treated and comparison units; use method='reg' or fewer covariates")
+        raise DataError(
+            "the propensity-score model did not converge: the covariates separate "
+            "treated and comparison units; use method='reg' or fewer covariates"
+        )
     p = 1 / (1 + np.exp(-np.clip(x @ beta, -35, 35)))
     vcov = np.linalg.pinv((x * (p * (1 - p))[:, None]).T @ x)
     return p, vcov
@@ -406,13 +487,32 @@ def _dr_did(dy: np.ndarray, d: np.ndarray, x: np.ndarray) -> tuple[float, np.nda
     lin_ps = ((d - ps)[:, None] * x) @ (vcov * n)
     inf_treat = (w_t * resid - w_t * eta_t - lin_ols @ (w_t[:, None] * x).mean(axis=0)) / w_t.mean()
     m2 = (w_c * (resid - eta_c))[:, None] * x
-    inf_cont = (w_c * resid - w_c * eta_c + lin_ps @ m2.mean(axis=0)
-                - lin_ols @ (w_c[:, None] * x).mean(axis=0)) / w_c.mean()
+    inf_cont = (
+        w_c * resid
+        - w_c * eta_c
+        + lin_ps @ m2.mean(axis=0)
+        - lin_ols @ (w_c[:, None] * x).mean(axis=0)
+    ) / w_c.mean()
     return float(eta_t - eta_c), inf_treat - inf_cont
 
 
-def _did_staggered(df, y, xs, codes, times, g, unit, cluster, units, control, method, inference,
-                   n_boot, seed, level) -> DidResult:
+def _did_staggered(
+    df,
+    y,
+    xs,
+    codes,
+    times,
+    g,
+    unit,
+    cluster,
+    units,
+    control,
+    method,
+    inference,
+    n_boot,
+    seed,
+    level,
+) -> DidResult:
     from scipy import stats
 
     n, n_t = len(units), len(times)
@@ -434,8 +534,10 @@ def _did_staggered(df, y, xs, codes, times, g, unit, cluster, units, control, me
     n_clusters = int(cluster_ids.max() + 1)
 
     if control == "never" and not np.isinf(gu).any():
-        raise DataError("there are no never-treated units to compare with; use "
-                        "control='notyet'", allowed="some units with first-treated 0 or empty")
+        raise DataError(
+            "there are no never-treated units to compare with; use control='notyet'",
+            allowed="some units with first-treated 0 or empty",
+        )
     cohorts = np.unique(gu[np.isfinite(gu)])
     cells, psis, skipped = [], [], []
     for gval in cohorts:
@@ -457,16 +559,19 @@ def _did_staggered(df, y, xs, codes, times, g, unit, cluster, units, control, me
             att, inf_sub = est_fn(dy, d[sub], x)
             psi = np.zeros(n)
             psi[sub] = inf_sub * (n / sub.sum())
-            cells.append((gval, times[ti], ti - gi, times[base], att, int(d.sum()),
-                          int(ctrl.sum())))
+            cells.append(
+                (gval, times[ti], ti - gi, times[base], att, int(d.sum()), int(ctrl.sum()))
+            )
             psis.append(psi)
     if not cells:
         raise DataError("no group-time effect could be estimated: no comparison units")
     if skipped:
         warnings.warn(
             f"{len(skipped)} group-time effect(s) have no not-yet-treated comparison units and "
-            "were left out (the last cohort after everyone is treated)", EvalkitWarning,
-            stacklevel=3)
+            "were left out (the last cohort after everyone is treated)",
+            EvalkitWarning,
+            stacklevel=3,
+        )
     psi = np.column_stack(psis)
     att = np.array([c[4] for c in cells])
     cell_g = np.array([c[0] for c in cells])
@@ -502,7 +607,7 @@ def _did_staggered(df, y, xs, codes, times, g, unit, cluster, units, control, me
     n_cells = psi.shape[1]
     se_cells = se_all[:n_cells]
     se_simple = float(se_all[n_cells])
-    se_ev = se_all[n_cells + 1:n_cells + 1 + len(event_times)]
+    se_ev = se_all[n_cells + 1 : n_cells + 1 + len(event_times)]
     se_dyn = float(se_all[-1])
     z = stats.norm.ppf(0.5 + level / 2)
 
@@ -511,32 +616,61 @@ def _did_staggered(df, y, xs, codes, times, g, unit, cluster, units, control, me
     ev_idx = n_cells + 1 + np.flatnonzero(~post_e)
     chi2_e, df_e, p_e = _wald(ev_est[~post_e], cov[np.ix_(ev_idx, ev_idx)])
 
-    att_gt = pd.DataFrame({
-        "group": [c[0] for c in cells], "time": [c[1] for c in cells],
-        "event_time": cell_e.astype(int), "base_time": [c[3] for c in cells],
-        "estimate": att, "se": se_cells, "ci_low": att - z * se_cells,
-        "ci_high": att + z * se_cells,
-        "p": [_p_normal(a, s) for a, s in zip(att, se_cells)],
-        "n_treated": [c[5] for c in cells], "n_control": [c[6] for c in cells],
-    })
-    event_study = pd.DataFrame({
-        "event_time": event_times.astype(int), "estimate": ev_est, "se": se_ev,
-        "ci_low": ev_est - z * se_ev, "ci_high": ev_est + z * se_ev,
-        "p": [_p_normal(a, s) for a, s in zip(ev_est, se_ev)],
-    })
+    att_gt = pd.DataFrame(
+        {
+            "group": [c[0] for c in cells],
+            "time": [c[1] for c in cells],
+            "event_time": cell_e.astype(int),
+            "base_time": [c[3] for c in cells],
+            "estimate": att,
+            "se": se_cells,
+            "ci_low": att - z * se_cells,
+            "ci_high": att + z * se_cells,
+            "p": [_p_normal(a, s) for a, s in zip(att, se_cells)],
+            "n_treated": [c[5] for c in cells],
+            "n_control": [c[6] for c in cells],
+        }
+    )
+    event_study = pd.DataFrame(
+        {
+            "event_time": event_times.astype(int),
+            "estimate": ev_est,
+            "se": se_ev,
+            "ci_low": ev_est - z * se_ev,
+            "ci_high": ev_est + z * se_ev,
+            "p": [_p_normal(a, s) for a, s in zip(ev_est, se_ev)],
+        }
+    )
     label = "outcome regression" if (method == "reg" or k == 0) else "doubly robust"
     return DidResult(
-        estimate=simple_est, se=se_simple, ci_low=simple_est - z * se_simple,
-        ci_high=simple_est + z * se_simple, p=_p_normal(simple_est, se_simple), n=n,
+        estimate=simple_est,
+        se=se_simple,
+        ci_low=simple_est - z * se_simple,
+        ci_high=simple_est + z * se_simple,
+        p=_p_normal(simple_est, se_simple),
+        n=n,
         level=level,
         method=f"Callaway & Sant'Anna (2021) group-time ATT, {label}, "
-               f"{'never' if control == 'never' else 'not-yet'}-treated comparison",
-        design="staggered", control=control, estimator=method, inference=inference,
-        n_obs=len(y), n_clusters=n_clusters, dynamic_estimate=dyn_est, dynamic_se=se_dyn,
-        dynamic_ci_low=dyn_est - z * se_dyn, dynamic_ci_high=dyn_est + z * se_dyn,
-        pretrend_chi2=chi2, pretrend_df=df_pre, pretrend_p=p_pre,
-        pretrend_event_chi2=chi2_e, pretrend_event_df=df_e, pretrend_event_p=p_e,
-        twfe_estimate=_twfe(ymat, gu, times), att_gt=att_gt, event_study=event_study,
+        f"{'never' if control == 'never' else 'not-yet'}-treated comparison",
+        design="staggered",
+        control=control,
+        estimator=method,
+        inference=inference,
+        n_obs=len(y),
+        n_clusters=n_clusters,
+        dynamic_estimate=dyn_est,
+        dynamic_se=se_dyn,
+        dynamic_ci_low=dyn_est - z * se_dyn,
+        dynamic_ci_high=dyn_est + z * se_dyn,
+        pretrend_chi2=chi2,
+        pretrend_df=df_pre,
+        pretrend_p=p_pre,
+        pretrend_event_chi2=chi2_e,
+        pretrend_event_df=df_e,
+        pretrend_event_p=p_e,
+        twfe_estimate=_twfe(ymat, gu, times),
+        att_gt=att_gt,
+        event_study=event_study,
     )
 
 
@@ -568,8 +702,12 @@ def _wald(est: np.ndarray, cov: np.ndarray) -> tuple[float, int, float]:
     try:
         chi2 = float(est @ np.linalg.solve(cov, est))
     except np.linalg.LinAlgError:
-        warnings.warn("the pre-trend test could not be computed: the covariance of the "
-                      "pre-treatment effects is singular", EvalkitWarning, stacklevel=4)
+        warnings.warn(
+            "the pre-trend test could not be computed: the covariance of the "
+            "pre-treatment effects is singular",
+            EvalkitWarning,
+            stacklevel=4,
+        )
         return float("nan"), k, float("nan")
     return chi2, k, float(stats.chi2.sf(chi2, k))
 
@@ -584,5 +722,3 @@ def _twfe(ymat: np.ndarray, gu: np.ndarray, times: np.ndarray) -> float:
     dt = within(dmat)
     denom = float((dt**2).sum())
     return float((dt * ymat).sum() / denom) if denom > 0 else float("nan")
-
-
