@@ -56,7 +56,13 @@ def mdes_plot(
         )
     ax.set_xlabel(_SIZE_LABELS.get(vary, vary))
     ax.set_ylabel("minimum detectable effect (SD)")
-    ax.set_ylim(bottom=0)
+    # very small samples have huge MDES values: keep the interesting range in view
+    reference = [float(curve["mdes"].median())]
+    if es is not None:
+        reference.append(abs(es))
+    if current is not None:
+        reference.append(current.mdes)
+    ax.set_ylim(0, min(float(curve["mdes"].max()) * 1.05, 2.5 * max(reference)))
     ax.set_title(f"{label}: {power:.0%} power, alpha {alpha:g}" if label else None, loc="left")
     ax.legend(loc="upper right", fontsize=8)
     return fig
