@@ -115,8 +115,9 @@ def smc(r: np.ndarray) -> np.ndarray:
         pass
     # singular R (e.g. duplicated items): psych falls back to a pseudo-inverse; so do we
     warnings.warn(
-        "the item correlation matrix is singular (some items are exact combinations of others); "
-        "squared multiple correlations use a pseudo-inverse",
+        "the item correlation matrix is singular (fewer complete answers than items, pairwise "
+        "deletion, or items that are exact combinations of others); squared multiple "
+        "correlations, and so lambda-6, use a pseudo-inverse and may be overstated",
         EvalkitWarning,
         stacklevel=3,
     )

@@ -40,11 +40,12 @@ def mean_squares(x: np.ndarray) -> dict[str, float]:
     ss_j = float(n * np.sum((col - grand) ** 2))
     ss_w = ss_total - ss_b
     ss_e = ss_w - ss_j
+    # rounding can leave a tiny negative sum of squares when raters agree exactly
     return {
         "msb": ss_b / (n - 1),
-        "msw": ss_w / (n * (k - 1)),
+        "msw": max(ss_w, 0.0) / (n * (k - 1)),
         "msj": ss_j / (k - 1),
-        "mse": ss_e / ((n - 1) * (k - 1)),
+        "mse": max(ss_e, 0.0) / ((n - 1) * (k - 1)),
     }
 
 
@@ -202,7 +203,7 @@ def icc(
             allowed="more targets",
         )
     ms = mean_squares(x)
-    msb, msw, msj, mse = ms["msb"], ms["msw"], ms["msj"], ms["mse"]
+    msb, msw, msj, mse = (np.float64(ms[key]) for key in ("msb", "msw", "msj", "mse"))
     if msb == 0 and msw == 0:
         warnings.warn(
             "every rating is identical, so no ICC can be computed (0/0)",

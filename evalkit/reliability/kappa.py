@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -10,7 +11,7 @@ import pandas as pd
 from scipy import stats
 
 from .._validate import check_choice, check_level, check_positive_int
-from ..errors import DataError, ParameterError
+from ..errors import DataError, EvalkitWarning, ParameterError
 from ..results import Result
 from ._common import percentile_ci, rng_from
 
@@ -167,8 +168,17 @@ def _kappa_from_table(
     """Kappa, its SE, the null SE, observed and expected weighted agreement (Fleiss et al. 1969)."""
     row, col = p.sum(axis=1), p.sum(axis=0)
     pe_table = np.outer(row, col)
-    po = float(np.sum(w * p))
-    pe = float(np.sum(w * pe_table))
+    po = np.float64(np.sum(w * p))
+    pe = np.float64(np.sum(w * pe_table))
+    if pe >= 1.0:
+        warnings.warn(
+            "both raters put every subject in the same single category, so chance agreement is "
+            "100% and kappa is undefined (returned as NaN)",
+            EvalkitWarning,
+            stacklevel=3,
+        )
+        nan = float("nan")
+        return nan, nan, nan, float(po), float(pe)
     kappa = (po - pe) / (1.0 - pe)
     wi = w @ col  # w̄_i. = Σ_j p_.j w_ij
     wj = row @ w  # w̄_.j = Σ_i p_i. w_ij
@@ -177,7 +187,13 @@ def _kappa_from_table(
         n * (1.0 - pe) ** 2
     )
     var0 = (np.sum(pe_table * (w - spread) ** 2) - pe**2) / (n * (1.0 - pe) ** 2)
-    return kappa, float(np.sqrt(max(var, 0.0))), float(np.sqrt(max(var0, 0.0))), po, pe
+    return (
+        float(kappa),
+        float(np.sqrt(max(var, 0.0))),
+        float(np.sqrt(max(var0, 0.0))),
+        float(po),
+        float(pe),
+    )
 
 
 def cohen_kappa(
@@ -262,8 +278,7 @@ def cohen_kappa(
     p = counts / n
     kappa, se, se0, _, pe = _kappa_from_table(p, w, n)
     z_crit = stats.norm.ppf(0.5 + level / 2.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = kappa / se0
+    z = kappa / se0 if se0 > 0 else float("nan")
     table = pd.DataFrame(
         counts, index=pd.Index(cats, name=name1), columns=pd.Index(cats, name=name2)
     )
