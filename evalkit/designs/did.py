@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from .._validate import check_choice, check_level, check_positive_int
-from ..errors import DataError, EvalkitWarning, ParameterError, format_list
+from ..errors import DataError, EvalkitWarning, format_list
 from ..results import Result
 from ._panel import check_balanced_panel, code_of, numeric_column, require, time_codes
 

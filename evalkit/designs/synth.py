@@ -13,7 +13,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_level
 from ..errors import DataError, EvalkitWarning, ParameterError, format_list
 from ..results import Result
 from ._panel import check_balanced_panel, code_of, numeric_column, require, time_codes
