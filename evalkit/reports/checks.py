@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["external_resources", "local_paths", "check_html", "scrub"]
+__all__ = ["external_resources", "local_paths", "leaked_ids", "check_html", "scrub"]
 
 _EXTERNAL = re.compile(
     r"""<(?:script|img|iframe|embed|source|audio|video)\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//"""
@@ -30,29 +30,56 @@ def external_resources(html_text: str) -> list[str]:
     return [m.group(0)[:80] for m in _EXTERNAL.finditer(html_text)]
 
 
-def _machine_paths() -> list[str]:
+def _machine_paths(cwd: str | None = None) -> list[str]:
     paths = {os.getcwd(), str(Path.home()), str(Path(__file__).resolve().parents[2])}
+    if cwd:
+        paths.add(str(cwd))
     return sorted((p for p in paths if len(p) > 1), key=len, reverse=True)
 
 
-def local_paths(html_text: str) -> list[str]:
+def local_paths(html_text: str, cwd: str | None = None) -> list[str]:
     """Absolute paths of this machine (working folder, home, install) found in the page."""
-    return [p for p in _machine_paths() if p in html_text]
+    return [p for p in _machine_paths(cwd) if p in html_text]
 
 
-def scrub(text: str) -> str:
+def scrub(text: str, cwd: str | None = None) -> str:
     """Replace this machine's absolute paths in ``text`` with ``…``."""
-    for p in _machine_paths():
+    for p in _machine_paths(cwd):
         text = text.replace(p + os.sep, "").replace(p, "…")
     return text
 
 
-def check_html(html_text: str, *, params: dict[str, Any] | None = None) -> list[str]:
+def check_html(html_text: str, *, params: dict[str, Any] | None = None,
+               cwd: str | None = None) -> list[str]:
     """Problems that stop a page being published (an empty list when it may be)."""
     problems = []
     ext = external_resources(html_text)
     if ext:
         problems.append(f"it would load {len(ext)} resource(s) from the network ({ext[0]!r})")
-    if local_paths(html_text):
+    if local_paths(html_text, cwd):
         problems.append("it shows a folder path of the machine that rendered it")
+    if params and params.get("records") and params.get("id_column"):
+        leaked = leaked_ids(html_text, params["records"], params["id_column"], cwd=cwd)
+        if leaked:
+            problems.append(f"it shows {len(leaked)} person ID(s) from the column "
+                            f"{params['id_column']!r} of the input data")
     return problems
+
+
+def _distinctive(value: str) -> bool:
+    # Short all-digit IDs (1, 27, 1234) are indistinguishable from ordinary numbers in a
+    # report; they are not searched for (use distinctive IDs such as P000123).
+    return not (value.isdigit() and len(value) < 5)
+
+
+def leaked_ids(html_text: str, records: str, id_column: str, *, cwd: str | None = None) -> list[str]:
+    """IDs from the records' ID column that appear in the page (see ``disclosure.scan_html_for_ids``)."""
+    from ..disclosure import scan_html_for_ids
+    from .inputs import read_table
+
+    path = Path(records)
+    if cwd and not path.is_absolute():
+        path = Path(cwd) / path
+    ids = read_table(path)[id_column].dropna().astype(str)
+    ids = [i for i in ids.str.strip().str.removesuffix(".0") if _distinctive(i)]
+    return scan_html_for_ids(html_text, ids)

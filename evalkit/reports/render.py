@@ -208,14 +208,15 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
             task["template"], str(tmp_nb), parameters=params, kernel_name="python3",
             progress_bar=False, log_output=False, request_save_on_cell_execute=False,
             start_timeout=120, execution_timeout=task.get("timeout", 600),
-            kernel_manager_class=_ipc_manager(),
+            kernel_manager_class=_ipc_manager(), cwd=task["cwd"],
         )
     except PapermillExecutionError as exc:
         failed = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
         outcome.cell = _code_cell_number(failed, exc.cell_index) if failed else exc.exec_count
-        outcome.error = checks.scrub(f"{exc.ename}: {_first_line(exc.evalue)}")
+        outcome.error = checks.scrub(f"{exc.ename}: {_first_line(exc.evalue)}", task["cwd"])
     except Exception as exc:  # noqa: BLE001 - kernel died, timeout, unreadable template...
-        outcome.error = checks.scrub(f"{type(exc).__name__}: {_first_line(str(exc))}")
+        outcome.error = checks.scrub(f"{type(exc).__name__}: {_first_line(str(exc))}",
+                                     task["cwd"])
     finally:
         if tmp_nb.exists():
             final = nb_dir / (f"{area_id}.ipynb" if outcome.error is None and nb is not None
@@ -229,7 +230,7 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
             if outcome.synthetic:
                 footer += " Synthetic demonstration data: no real people or places."
             html_text = to_html(nb, title=title, footer=footer)
-            problems = checks.check_html(html_text, params=params)
+            problems = checks.check_html(html_text, params=params, cwd=task["cwd"])
             if problems:
                 outcome.error = "report withheld: " + "; ".join(problems)
             else:
@@ -246,7 +247,7 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
                 (nb_dir / f"{area_id}.failed.ipynb").unlink(missing_ok=True)
         except Exception as exc:  # noqa: BLE001 - an export problem fails this area only
             outcome.error = checks.scrub(f"export failed: {type(exc).__name__}: "
-                                         f"{_first_line(str(exc))}")
+                                         f"{_first_line(str(exc))}", task["cwd"])
 
     if outcome.status == "failed":
         previous = out / "areas" / f"{area_id}.html"
@@ -317,9 +318,12 @@ def render_areas(
     timeout
         Seconds one cell may run.
     """
-    out = Path(out)
+    # Workers may not share this process's working folder (a forkserver or a Dask
+    # worker started elsewhere): send absolute locations and the folder to run in.
+    out = Path(out).resolve()
     (out / "areas").mkdir(parents=True, exist_ok=True)
-    template = Path(template) if template else template_path()
+    template = Path(template).resolve() if template else template_path()
+    cwd = os.getcwd()
     previous = load_status(out)
     outcomes: dict[str, AreaOutcome] = {}
     tasks = []
@@ -332,6 +336,7 @@ def render_areas(
         tasks.append({
             "area_id": job.area_id, "params": job.params, "source": job.source,
             "template": str(template), "out": str(out), "key": key, "timeout": timeout,
+            "cwd": cwd,
         })
     if on_start:
         on_start(len(tasks), len(outcomes))
