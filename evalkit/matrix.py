@@ -655,7 +655,8 @@ def profile(
     area : str, optional
         One area; all areas when omitted.
     date : date-like or ``"all"``, optional
-        The assessment date; by default each area's most recent date. ``"all"`` gives every date.
+        The assessment date (it must exist for every area selected); by default each area's
+        most recent date. ``"all"`` gives every date.
     framework : optional
         See :func:`load_framework`.
 
