@@ -535,3 +535,23 @@ def test_sdq_keying_property(rows):
         a["total"].isna().tolist()
         == a[["emotional", "conduct", "hyperactivity", "peer"]].isna().any(axis=1).tolist()
     )
+
+
+def test_items_frame_feeds_reliability_summary(rng):
+    # The hook report templates use: keyed items + the published values, side by side.
+    tool = ek.tools.get("epds")
+    trait = rng.normal(size=300)
+    data = {
+        f"epds_pre_{i}": np.clip(np.round(1.2 + 0.9 * trait + rng.normal(size=300)), 0, 3)
+        for i in range(1, 11)
+    }
+    items = tool.items_frame(pd.DataFrame(data), prefix="epds_pre_")
+    lo, hi = tool.response_range
+    table = ek.reliability.reliability_summary(
+        items, published=tool.published(), scale_min=lo, scale_max=hi
+    )
+    pub = dict(zip(table["statistic"], table["published"]))
+    assert pub["standardized_alpha"] == 0.87 and pub["split_half"] == 0.88
+    assert tool.published() == {"split_half": 0.88, "standardized_alpha": 0.87}
+    assert ek.tools.get("sdq").published("peer") == {"alpha": 0.73}
+    assert ek.tools.get("asq3").published("communication") == {}  # test-retest is not alpha

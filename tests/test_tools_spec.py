@@ -238,3 +238,14 @@ def test_spec_is_frozen():
     with pytest.raises(Exception):  # noqa: B017 - pydantic's frozen-instance error
         spec.name = "x"
     assert copy.deepcopy(spec) == spec
+
+
+def test_docs_example_spec_loads_and_matches(tmp_path):
+    # docs/tools.md "How to add a tool": the example must load and say what USER_SPEC says.
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[1] / "docs" / "tools.md").read_text()
+    block = text.split("## How to add a tool", 1)[1].split("```yaml\n", 1)[1].split("```", 1)[0]
+    path = tmp_path / "home_learning.yaml"
+    path.write_text(block)
+    assert ek.tools.load(path).spec == parse_spec(yaml.safe_load(USER_SPEC))

@@ -18,6 +18,13 @@ from .spec import Band, Missing, Reliability, ToolSpec, scale_range
 
 __all__ = ["Tool", "round_half_up"]
 
+#: Spec statistic names -> the keys evalkit.reliability.reliability_summary(published=...) takes.
+_SUMMARY_KEYS = {
+    "alpha": "alpha",
+    "standardised_alpha": "standardized_alpha",
+    "split_half": "split_half",
+    "omega": "omega_total",
+}
 #: ``DataFrame.attrs`` key marking a frame made by :meth:`Tool.items_frame`.
 KEYED_ATTR = "evalkit_keyed"
 
@@ -172,6 +179,31 @@ class Tool:
             if rel.scale in (scale, "all") and (statistic is None or rel.statistic == statistic):
                 return rel
         return None
+
+    @property
+    def response_range(self) -> tuple[int, int]:
+        """Lowest and highest item score (for floor and ceiling checks)."""
+        return self.spec.response.min, self.spec.response.max
+
+    def published(self, scale: str = "total") -> dict[str, float]:
+        """Published internal-consistency values for ``scale``, keyed as
+        :func:`evalkit.reliability.reliability_summary` expects them
+        (``alpha``, ``standardized_alpha``, ``split_half``, ``omega_total``).
+
+        Test–retest and inter-rater values are left out (they are not internal
+        consistency); read them from :attr:`published_reliability`.
+
+        >>> import evalkit as ek
+        >>> ek.tools.get("epds").published()
+        {'split_half': 0.88, 'standardized_alpha': 0.87}
+        """
+        self._check_scale(scale)
+        out: dict[str, float] = {}
+        for rel in self.published_reliability:
+            key = _SUMMARY_KEYS.get(rel.statistic)
+            if key is not None and rel.scale in (scale, "all") and key not in out:
+                out[key] = rel.value
+        return out
 
     def _check_scale(self, scale: str) -> None:
         if scale not in self.scales:
@@ -470,8 +502,10 @@ class Tool:
         >>> import evalkit as ek
         >>> tool = ek.tools.get("sdq")
         >>> items = tool.items_frame(df, prefix="sdq_", scale="emotional")  # doctest: +SKIP
-        >>> ref = tool.reliability_reference("emotional")  # doctest: +SKIP
-        >>> ek.reliability.reliability_summary(items, published=ref.value)  # doctest: +SKIP
+        >>> lo, hi = tool.response_range
+        >>> ek.reliability.reliability_summary(
+        ...     items, published=tool.published("emotional"), scale_min=lo, scale_max=hi
+        ... )  # doctest: +SKIP
         """
         answers, _ = self._prepare(
             df,
@@ -555,7 +589,7 @@ class Tool:
         >>> import pandas as pd, evalkit as ek
         >>> df = pd.DataFrame({f"epds_{i}": [1, 0] for i in range(1, 11)})
         >>> ek.tools.get("epds").score(df)[["total", "total_band", "flag_self_harm"]]
-           total       total_band  flag_self_harm
+           total           total_band  flag_self_harm
         0   10.0  possible depression            True
         1    0.0      below threshold           False
         """
