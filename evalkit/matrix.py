@@ -224,6 +224,28 @@ def _parse_levels(raw: Any, *, file: str) -> dict[int, str]:
     return {k: levels[k] for k in ordered}
 
 
+def _entry_id(
+    node: Any, allowed: set[str], what: str, seen: dict[str, str], *, file: str, key: str
+) -> str:
+    """Check one dimension or element entry and return its id (unique across the framework)."""
+    if not isinstance(node, Mapping):
+        raise SpecError(f"each {what} must be a mapping with id and label", file=file, key=key)
+    _check_keys(node, allowed, file=file, key=key)
+    ident = _text(node, "id", file=file, key=key)
+    if not _ID.match(ident):
+        raise SpecError(
+            f"id {ident!r} must be lower case letters, digits and underscores",
+            file=file,
+            key=f"{key}.id",
+        )
+    if ident in seen:
+        raise SpecError(
+            f"id {ident!r} is already used at {seen[ident]}", file=file, key=f"{key}.id"
+        )
+    seen[ident] = key
+    return ident
+
+
 def _parse_framework(raw: Any, *, file: str) -> Framework:
     if not isinstance(raw, Mapping):
         raise SpecError(
@@ -245,21 +267,9 @@ def _parse_framework(raw: Any, *, file: str) -> Framework:
     seen: dict[str, str] = {}
     for i, d in enumerate(dims_raw):
         dkey = f"dimensions[{i}]"
-        if not isinstance(d, Mapping):
-            raise SpecError(
-                "each dimension must be a mapping with id, label and elements", file=file, key=dkey
-            )
-        _check_keys(d, {"id", "label", "description", "elements"}, file=file, key=dkey)
-        did = _text(d, "id", file=file, key=dkey)
-        if not _ID.match(did):
-            raise SpecError(
-                f"id {did!r} must be lower case letters, digits and underscores",
-                file=file,
-                key=f"{dkey}.id",
-            )
-        if did in seen:
-            raise SpecError(f"id {did!r} is used twice", file=file, key=f"{dkey}.id")
-        seen[did] = dkey
+        did = _entry_id(
+            d, {"id", "label", "description", "elements"}, "dimension", seen, file=file, key=dkey
+        )
         dlabel = _text(d, "label", file=file, key=dkey, default=did.replace("_", " ").title())
         els_raw = d.get("elements")
         if not isinstance(els_raw, list) or not els_raw:
@@ -269,26 +279,9 @@ def _parse_framework(raw: Any, *, file: str) -> Framework:
         ids = []
         for j, e in enumerate(els_raw):
             ekey = f"{dkey}.elements[{j}]"
-            if not isinstance(e, Mapping):
-                raise SpecError(
-                    "each element must be a mapping with id and label", file=file, key=ekey
-                )
-            _check_keys(e, {"id", "label", "description"}, file=file, key=ekey)
-            eid = _text(e, "id", file=file, key=ekey)
-            if not _ID.match(eid):
-                raise SpecError(
-                    f"id {eid!r} must be lower case letters, digits and underscores",
-                    file=file,
-                    key=f"{ekey}.id",
-                )
-            if eid in seen:
-                raise SpecError(
-                    f"id {eid!r} is already used at {seen[eid]}", file=file, key=f"{ekey}.id"
-                )
-            seen[eid] = ekey
-            label = _text(
-                e, "label", file=file, key=ekey, default=eid.replace("_", " ").capitalize()
-            )
+            eid = _entry_id(e, {"id", "label", "description"}, "element", seen, file=file, key=ekey)
+            default = eid.replace("_", " ").capitalize()
+            label = _text(e, "label", file=file, key=ekey, default=default)
             desc = str(e.get("description") or "").strip()
             elements.append(Element(eid, label, did, desc))
             ids.append(eid)

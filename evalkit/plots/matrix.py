@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import check_choice
 from ..errors import ParameterError
 from .style import CYCLE, PALETTE, new_figure, use_house_style
 
@@ -91,10 +92,7 @@ def plot_profile(
     """
     from ..matrix import load_framework
 
-    if kind not in ("bar", "radar"):
-        raise ParameterError(
-            f"kind={kind!r} is not one of the options", key="kind", expected="'bar' or 'radar'"
-        )
+    check_choice("kind", kind, ["bar", "radar"])
     fw = load_framework(framework)
     name, prof = _one_area(_as_profile(data, fw, area))
     el = prof[prof["scope"] == "element"].set_index("element").reindex(fw.element_ids)
@@ -234,12 +232,7 @@ def plot_heatmap(
     """
     from ..matrix import load_framework
 
-    if scope not in ("element", "dimension"):
-        raise ParameterError(
-            f"scope={scope!r} is not one of the options",
-            key="scope",
-            expected="'element' or 'dimension'",
-        )
+    check_choice("scope", scope, ["element", "dimension"])
     fw = load_framework(framework)
     prof = _as_profile(data, fw, None)
     part = prof[prof["scope"] == scope]
