@@ -87,18 +87,27 @@ class MultilevelResult(Result):
 
 def _fit_mixed(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> tuple[Any, bool]:
     import statsmodels.api as sm
-    from statsmodels.tools.sm_exceptions import ConvergenceWarning
 
     model = sm.MixedLM(y, x, groups=groups)
-    converged = True
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        fit = model.fit(reml=True)
-    for w in caught:
-        if issubclass(w.category, ConvergenceWarning) and "boundary" not in str(w.message):
-            converged = False
-    converged = converged and bool(getattr(fit, "converged", True))
-    return fit, converged
+    # statsmodels' default gradient optimisers often stop early on random-intercept models;
+    # with a single variance parameter the derivative-free Powell and Nelder-Mead searches
+    # are reliable, so try them first and keep the best converged fit.
+    best = None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        for kw in ({"method": "powell"}, {"method": "nm", "maxiter": 5000}, {}):
+            try:
+                fit = model.fit(reml=True, **kw)
+            except (np.linalg.LinAlgError, ValueError):
+                continue
+            ok = bool(getattr(fit, "converged", True))
+            if best is None or (ok and (not best[1] or fit.llf > best[0].llf)):
+                best = (fit, ok)
+            if ok:
+                break
+    if best is None:
+        raise DataError("the mixed model could not be fitted (singular design)")
+    return best
 
 
 def _constant_within(col: np.ndarray, groups: np.ndarray) -> bool:
