@@ -201,49 +201,11 @@ def test_epds_item10_flag_whatever_the_total():
     assert out["flag_self_harm"].tolist() == [False, True]
 
 
-@pytest.mark.parametrize(
-    "total, band",
-    [
-        (0, "below threshold"),
-        (9, "below threshold"),
-        (10, "possible depression"),
-        (12, "possible depression"),
-        (13, "probable depression"),
-        (30, "probable depression"),
-    ],
-)
-def test_epds_band_boundaries(total, band):
-    row = [3] * (total // 3) + [total % 3] + [0] * 10
-    out = ek.tools.get("epds").score(frame("epds_", [row[:10]])).iloc[0]
-    assert out["total"] == total and out["total_band"] == band
-
-
 # -------------------------------------------------------------------------------- PHQ-9, GAD-7
 def test_phq9_by_hand():
     out = ek.tools.get("phq9").score(frame("phq9_", [[3, 2, 1, 0, 1, 2, 3, 0, 1]])).iloc[0]
     assert out["total"] == 13 and out["total_band"] == "moderate"
     assert bool(out["flag_self_harm"])
-
-
-@pytest.mark.parametrize(
-    "total, band",
-    [
-        (0, "minimal"),
-        (4, "minimal"),
-        (5, "mild"),
-        (9, "mild"),
-        (10, "moderate"),
-        (14, "moderate"),
-        (15, "moderately severe"),
-        (19, "moderately severe"),
-        (20, "severe"),
-        (27, "severe"),
-    ],
-)
-def test_phq9_band_boundaries(total, band):
-    row = ([3] * (total // 3) + [total % 3] + [0] * 9)[:9]
-    out = ek.tools.get("phq9").score(frame("phq9_", [row])).iloc[0]
-    assert out["total"] == total and out["total_band"] == band
 
 
 def test_gad7_by_hand():
@@ -252,22 +214,28 @@ def test_gad7_by_hand():
     assert "flag_self_harm" not in out.index
 
 
+# Published cut-offs: EPDS >= 10 possible, >= 13 probable (Cox et al. 1987); PHQ-9 5/10/15/20
+# (Kroenke et al. 2001); GAD-7 5/10/15 (Spitzer et al. 2006). Both sides of every boundary.
+BOUNDARIES = {
+    "epds": (10, [(0, "below threshold"), (9, "below threshold"), (10, "possible depression"),
+                  (12, "possible depression"), (13, "probable depression"),
+                  (30, "probable depression")]),
+    "phq9": (9, [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
+                 (14, "moderate"), (15, "moderately severe"), (19, "moderately severe"),
+                 (20, "severe"), (27, "severe")]),
+    "gad7": (7, [(0, "minimal"), (4, "minimal"), (5, "mild"), (9, "mild"), (10, "moderate"),
+                 (14, "moderate"), (15, "severe"), (21, "severe")]),
+}  # fmt: skip
+
+
 @pytest.mark.parametrize(
-    "total, band",
-    [
-        (0, "minimal"),
-        (4, "minimal"),
-        (5, "mild"),
-        (9, "mild"),
-        (10, "moderate"),
-        (14, "moderate"),
-        (15, "severe"),
-        (21, "severe"),
-    ],
+    "name, total, band",
+    [(name, t, b) for name, (_, cases) in BOUNDARIES.items() for t, b in cases],
 )
-def test_gad7_band_boundaries(total, band):
-    row = ([3] * (total // 3) + [total % 3] + [0] * 7)[:7]
-    out = ek.tools.get("gad7").score(frame("gad7_", [row])).iloc[0]
+def test_single_scale_band_boundaries(name, total, band):
+    k = BOUNDARIES[name][0]
+    row = ([3] * (total // 3) + [total % 3] + [0] * k)[:k]
+    out = ek.tools.get(name).score(frame(f"{name}_", [row])).iloc[0]
     assert out["total"] == total and out["total_band"] == band
 
 

@@ -103,35 +103,30 @@ class Band(_Model):
     max: int
 
 
-class Subscale(_Model):
+class _Scale(_Model):
     title: str | None = None
-    items: tuple[str, ...]
     direction: Direction | None = None
     missing: Missing = Missing()
     bands: tuple[Band, ...] = ()
     user_cutoffs: bool = False
 
-    @field_validator("items", mode="before")
+    @field_validator("items", mode="before", check_fields=False)
     @classmethod
     def _ids(cls, value: Any) -> Any:
         return _item_ids(value)
 
 
-class Total(_Model):
+class Subscale(_Scale):
+    """A subscale: its items, missing-answer rule, bands (or user cut-offs), direction."""
+
+    items: tuple[str, ...]
+
+
+class Total(_Scale):
     """The total: the sum of some subscales, or of items (all items by default)."""
 
-    title: str | None = None
     subscales: tuple[str, ...] | None = None
     items: tuple[str, ...] | None = None
-    direction: Direction | None = None
-    missing: Missing = Missing()
-    bands: tuple[Band, ...] = ()
-    user_cutoffs: bool = False
-
-    @field_validator("items", mode="before")
-    @classmethod
-    def _ids(cls, value: Any) -> Any:
-        return _item_ids(value)
 
 
 class Flag(_Model):
