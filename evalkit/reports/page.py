@@ -1,4 +1,6 @@
-"""Building blocks that report templates display: headings, text, tables and figures.
+"""Building blocks that report templates display: headings, text, callouts and figures.
+
+Tables come from :func:`evalkit.tables.report_table` (which applies disclosure control).
 
 Every block escapes the text it is given, so a name such as
 ``<script>alert(1)</script>`` typed into a parameter file is shown, never run.
@@ -32,7 +34,6 @@ __all__ = [
     "banner",
     "synthetic_banner",
     "bullets",
-    "table",
     "figure",
     "show",
     "record",
@@ -99,74 +100,6 @@ def bullets(items: Iterable[str]) -> Block:
     return Block(f"<ul>{lis}</ul>")
 
 
-def _fmt(value: Any, digits: int) -> str:
-    import numpy as np
-    import pandas as pd
-
-    if value is None or (isinstance(value, float) and np.isnan(value)) or value is pd.NA:
-        return "–"
-    if isinstance(value, (bool, np.bool_)):
-        return "yes" if value else "no"
-    if isinstance(value, (int, np.integer)):
-        return f"{int(value):,}"
-    if isinstance(value, (float, np.floating)):
-        if float(value).is_integer() and abs(value) >= 1000:
-            return f"{int(value):,}"
-        return f"{value:,.{digits}f}"
-    return str(value)
-
-
-def table(
-    df: Any,
-    caption: str,
-    *,
-    digits: int = 1,
-    index: bool = True,
-    note: str | None = None,
-    formats: dict[str, str] | None = None,
-) -> Block:
-    """An accessible HTML table with a caption; every cell is escaped.
-
-    Parameters
-    ----------
-    df
-        A DataFrame (its index is the first column when ``index``).
-    caption
-        Required: says what the table shows.
-    digits
-        Decimal places for floats, unless ``formats`` gives a format string per column
-        (e.g. ``{"p": "{:.3f}"}``).
-    note
-        A line under the table (sources, suppression).
-    """
-    import pandas as pd
-
-    frame = df if isinstance(df, pd.DataFrame) else pd.DataFrame(df)
-    formats = formats or {}
-    head_cells = []
-    if index:
-        head_cells.append(f'<th scope="col">{html.escape(str(frame.index.name or ""))}</th>')
-    head_cells += [f'<th scope="col">{html.escape(str(c))}</th>' for c in frame.columns]
-    rows = []
-    for idx, row in frame.iterrows():
-        cells = []
-        if index:
-            cells.append(f'<th scope="row">{html.escape(str(idx))}</th>')
-        for col, value in row.items():
-            fmt = formats.get(str(col))
-            if fmt and not (value is None or value is pd.NA or (isinstance(value, float) and value != value)):
-                text = fmt.format(value)
-            else:
-                text = _fmt(value, digits)
-            cells.append(f"<td>{html.escape(text)}</td>")
-        rows.append("<tr>" + "".join(cells) + "</tr>")
-    out = (f"<table><caption>{html.escape(caption)}</caption><thead><tr>{''.join(head_cells)}"
-           f"</tr></thead><tbody>{''.join(rows)}</tbody></table>")
-    if note:
-        out += f'<p class="table-note">{html.escape(note)}</p>'
-    return Block(out)
-
-
 def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) -> Block:
     """Embed a matplotlib figure as an inline PNG with alt text (and an optional caption)."""
     if not alt or not alt.strip():
@@ -181,11 +114,22 @@ def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) ->
                  f"{cap}</figure>")
 
 
-def show(*blocks: Block | str) -> None:
-    """Display blocks in a notebook, in order (strings become paragraphs)."""
+def show(*blocks: Any) -> None:
+    """Display blocks in a notebook, in order.
+
+    Blocks are :class:`Block` objects, anything with ``_repr_html_`` (such as
+    :func:`evalkit.tables.report_table`), or plain strings (shown as paragraphs).
+    """
     from IPython.display import HTML, display
 
-    parts = [b.html if isinstance(b, Block) else paragraph(b).html for b in blocks]
+    parts = []
+    for b in blocks:
+        if isinstance(b, Block):
+            parts.append(b.html)
+        elif hasattr(b, "_repr_html_"):
+            parts.append(b._repr_html_())
+        else:
+            parts.append(paragraph(str(b)).html)
     display(HTML("".join(parts)))
 
 
