@@ -55,6 +55,22 @@ def item_frame(
     return df
 
 
+def fast_float_matrix(data: Any) -> np.ndarray | None:
+    """A float 2-D array without per-column checks when ``data`` is already numeric.
+
+    Returns None for anything that needs :func:`numeric_frame`'s checks (text, objects,
+    mixed dtypes), so callers fall back to the slow path with its precise messages.
+    """
+    if isinstance(data, np.ndarray):
+        if data.ndim == 2 and data.dtype.kind in "fiu":
+            return data.astype(float, copy=False)
+        return None
+    if isinstance(data, pd.DataFrame) and data.shape[1] > 0:
+        if all(dt.kind in "fiu" for dt in data.dtypes):
+            return data.to_numpy(dtype=float)
+    return None
+
+
 def pairwise_cov(x: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
     """Covariance matrix with pairwise deletion, optionally with case weights (counts).
 

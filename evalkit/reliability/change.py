@@ -83,7 +83,7 @@ def mdc(sd: float, reliability: float, level: float = 0.95) -> float:
     Examples
     --------
     >>> round(mdc(10, 0.84), 4)
-    11.0873
+    11.0872
     """
     level = check_level(level)
     z = stats.norm.ppf(0.5 + level / 2.0)

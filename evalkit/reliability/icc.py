@@ -11,6 +11,7 @@ from scipy import stats
 
 from .._validate import check_choice, check_level, numeric_frame, require_columns
 from ..errors import DataError, EvalkitWarning
+from ._common import fast_float_matrix
 
 __all__ = ["icc", "mean_squares"]
 
@@ -50,6 +51,12 @@ def mean_squares(x: np.ndarray) -> dict[str, float]:
 
 
 def _wide(data: Any, missing: str) -> tuple[np.ndarray, list[Any], list[Any]]:
+    x = fast_float_matrix(data)
+    if x is not None:
+        nan = np.isnan(x)
+        if not nan.any() and x.shape[1] >= 2:  # the common case: no checks left to make
+            index = data.index if isinstance(data, pd.DataFrame) else range(x.shape[0])
+            return x, index, list(range(x.shape[1]))
     df = numeric_frame(data, name="ratings", min_cols=1, min_rows=1, drop_empty_rows=True)
     if df.shape[1] < 2:
         raise DataError(
@@ -67,6 +74,27 @@ def _wide(data: Any, missing: str) -> tuple[np.ndarray, list[Any], list[Any]]:
         x = x[~incomplete]
         return x, list(df.index[~incomplete]), list(df.columns)
     return x, list(df.index), list(df.columns)
+
+
+def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
+    """Integer codes and labels of a label column, cheaply for integer and categorical labels.
+
+    The ICCs do not depend on the order of targets or raters, so no sorting is needed.
+    """
+    if isinstance(col.dtype, pd.CategoricalDtype):
+        codes = col.cat.codes.to_numpy()
+        used = np.bincount(codes[codes >= 0], minlength=len(col.cat.categories)) > 0
+        remap = np.cumsum(used) - 1
+        return np.where(codes >= 0, remap[codes], -1), pd.Index(col.cat.categories[used])
+    if col.dtype.kind in "iu" and len(col):
+        v = col.to_numpy()
+        lo, hi = int(v.min()), int(v.max())
+        if hi - lo <= 4 * len(v):  # dense enough for a lookup table instead of a hash table
+            present = np.bincount(v - lo, minlength=hi - lo + 1) > 0
+            remap = np.cumsum(present) - 1
+            return remap[v - lo], pd.Index(np.flatnonzero(present) + lo)
+    codes, labels = pd.factorize(col)
+    return codes, pd.Index(labels)
 
 
 def _long(
@@ -87,8 +115,8 @@ def _long(
             )
         y_raw = converted
     y = y_raw.to_numpy(dtype=float)
-    t_codes, t_labels = pd.factorize(data[targets], sort=True)
-    r_codes, r_labels = pd.factorize(data[raters], sort=True)
+    t_codes, t_labels = _codes(data[targets])
+    r_codes, r_labels = _codes(data[raters])
     unlabelled = (t_codes < 0) | (r_codes < 0)
     if unlabelled.any():
         raise DataError(

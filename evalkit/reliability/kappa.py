@@ -237,7 +237,7 @@ def cohen_kappa(
     >>> r1 = [1, 1, 2, 2, 3, 3, 3, 1]
     >>> r2 = [1, 2, 2, 2, 3, 3, 1, 1]
     >>> round(cohen_kappa(r1, r2).estimate, 4)
-    0.619
+    0.6279
     """
     level = check_level(level)
     s1 = r1 if isinstance(r1, pd.Series) else pd.Series(np.asarray(r1, dtype=object).ravel())
@@ -357,7 +357,7 @@ def fleiss_kappa(
     --------
     >>> res = fleiss_kappa([[1, 1, 1], [1, 2, 2], [2, 2, 2], [3, 3, 1]])
     >>> round(res.estimate, 4)
-    0.3143
+    0.4667
     """
     level = check_level(level)
     df = (

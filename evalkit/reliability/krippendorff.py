@@ -6,11 +6,12 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 from .._validate import check_choice, check_positive_int, numeric_frame
 from ..errors import DataError
 from ..results import Result
-from ._common import percentile_ci, rng_from
+from ._common import fast_float_matrix, percentile_ci, rng_from
 
 __all__ = ["KrippendorffResult", "krippendorff_alpha"]
 
@@ -138,15 +139,19 @@ def krippendorff_alpha(
     0.743421
     """
     check_choice("level", level, LEVELS)
-    df = numeric_frame(data, name="data", min_cols=1, min_rows=1, drop_empty_rows=True)
-    if df.shape[1] < 2:
+    x = fast_float_matrix(data)
+    if x is None:
+        df = numeric_frame(data, name="data", min_cols=1, min_rows=1, drop_empty_rows=True)
+        x, index = df.to_numpy(dtype=float), df.index
+    else:  # numeric already; units nobody coded simply do not count
+        index = data.index if isinstance(data, pd.DataFrame) else pd.RangeIndex(x.shape[0])
+    if x.shape[1] < 2:
         raise DataError(
             "Krippendorff's alpha needs at least 2 coders (columns)",
-            columns=[str(c) for c in df.columns],
+            allowed="rows = units, columns = coders (transpose data laid out coders x units)",
         )
-    x = df.to_numpy(dtype=float)
     if level == "ratio" and np.nanmin(x) < 0:
-        rows = list(df.index[(x < 0).any(axis=1)])
+        rows = list(index[(x < 0).any(axis=1)])
         raise DataError(
             "ratio-level values must not be negative",
             rows=rows,

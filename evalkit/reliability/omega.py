@@ -244,8 +244,8 @@ def omega(
     >>> import pingouin as pg
     >>> data = pg.read_dataset("cronbach_alpha").pivot(index="Subj", columns="Items",
     ...                                                values="Scores")
-    >>> round(omega(data).omega_total, 4)       # lavaan: 'f =~ Q1 + ... + Q10'
-    0.6995
+    >>> round(omega(data).omega_total, 4)       # lavaan cfa('f =~ Q1 + ... + Q10'): 0.6386
+    0.6386
     """
     nfactors = check_positive_int("nfactors", nfactors)
     if nfactors == 2:

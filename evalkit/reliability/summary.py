@@ -158,7 +158,7 @@ def item_analysis(
     >>> import pingouin as pg
     >>> data = pg.read_dataset("cronbach_alpha").pivot(index="Subj", columns="Items",
     ...                                                values="Scores")
-    >>> round(item_analysis(data).loc["Q6", "r_drop"], 4)
+    >>> round(float(item_analysis(data).loc["Q6", "r_drop"]), 4)
     -0.1572
     """
     df = numeric_frame(items, name="items", min_cols=2, min_rows=2, drop_empty_rows=True)
