@@ -3,6 +3,8 @@
     evalkit demo                      generate the synthetic demo and render its 20 reports
     evalkit render PARAMS... --out D  render one report per area, an index (and a synthesis)
     evalkit validate PARAMS...        check parameter files without rendering anything
+    evalkit tools list | show NAME    the measurement tools evalkit can score
+    evalkit score NAME DATA -o OUT    score a tool's items in a data file
 
 Exit codes: 0 everything worked; 1 some area failed (the others were rendered);
 2 the input was not usable (nothing was rendered).
@@ -19,6 +21,7 @@ from typing import Annotated, Optional  # noqa: UP035 - typer needs Optional on 
 import typer
 
 from . import __version__
+from .cli_tools import score, tools_app
 from .errors import EvalkitError, ParameterError
 
 app = typer.Typer(
@@ -213,6 +216,10 @@ def demo(
     code = _render([data / "params"], out, jobs, force, None, quiet=False)
     typer.echo(f"Open {os.path.join(out, 'index.html')} in a browser.")
     raise typer.Exit(code)
+
+
+app.add_typer(tools_app, name="tools")
+app.command("score")(score)
 
 
 def main() -> None:
