@@ -22,10 +22,14 @@ def test_hc3_matches_statsmodels(trial):
     # peer: statsmodels OLS with cov_type="HC3"; t interval with N - K df
     import statsmodels.formula.api as smf
 
-    res = ancova(trial, outcome="outcome", treatment="treatment", baseline="baseline",
-                 covariates=["x1", "x2"])
-    fit = smf.ols("outcome ~ treatment + baseline + x1 + x2", trial).fit(cov_type="HC3",
-                                                                         use_t=True)
+    res = ancova(
+        trial,
+        outcome="outcome",
+        treatment="treatment",
+        baseline="baseline",
+        covariates=["x1", "x2"],
+    )
+    fit = smf.ols("outcome ~ treatment + baseline + x1 + x2", trial).fit(cov_type="HC3", use_t=True)
     assert res.estimate == pytest.approx(fit.params["treatment"], rel=1e-10)
     assert res.se == pytest.approx(fit.bse["treatment"], rel=1e-10)
     lo, hi = fit.conf_int().loc["treatment"]
@@ -38,10 +42,12 @@ def test_cluster_robust_matches_statsmodels():
     import statsmodels.formula.api as smf
 
     d = individual_trial(400, 0.3, seed=12, clusters=24)
-    res = ancova(d, outcome="outcome", treatment="treatment", baseline="baseline",
-                 cluster="cluster")
+    res = ancova(
+        d, outcome="outcome", treatment="treatment", baseline="baseline", cluster="cluster"
+    )
     fit = smf.ols("outcome ~ treatment + baseline", d).fit(
-        cov_type="cluster", cov_kwds={"groups": d["cluster"]}, use_t=True)
+        cov_type="cluster", cov_kwds={"groups": d["cluster"]}, use_t=True
+    )
     assert res.se == pytest.approx(fit.bse["treatment"], rel=1e-10)
     lo, hi = fit.conf_int().loc["treatment"]  # statsmodels uses t with G - 1 df
     assert (res.ci_low, res.ci_high) == pytest.approx((lo, hi), rel=1e-8)
@@ -69,12 +75,14 @@ def test_unadjusted_difference_is_difference_in_means(trial):
 def test_baseline_equivalence_thresholds():
     # WWC: |ES| <= .05 satisfies; .05-.25 requires adjustment; > .25 not equivalent.
     # Cox index for binary: omega * (logit p_t - logit p_c) / 1.65
-    d = pd.DataFrame({
-        "t": [1] * 50 + [0] * 50,
-        "same": list(range(50)) * 2,
-        "shifted": [v + 30 for v in range(50)] + list(range(50)),
-        "flag": [1] * 25 + [0] * 25 + [1] * 20 + [0] * 30,
-    })
+    d = pd.DataFrame(
+        {
+            "t": [1] * 50 + [0] * 50,
+            "same": list(range(50)) * 2,
+            "shifted": [v + 30 for v in range(50)] + list(range(50)),
+            "flag": [1] * 25 + [0] * 25 + [1] * 20 + [0] * 30,
+        }
+    )
     eq = baseline_equivalence(d, treatment="t", variables=["same", "shifted", "flag"])
     assert eq.loc["same", "status"] == "satisfies"
     assert eq.loc["shifted", "status"] == "not equivalent"
@@ -97,8 +105,9 @@ def test_missing_covariates_listwise_with_counts(trial):
     d.loc[[0, 1, 2], "x1"] = np.nan
     d.loc[[2, 3], "baseline"] = np.nan
     with pytest.warns(EvalkitWarning, match="4 of 300 rows dropped"):
-        res = ancova(d, outcome="outcome", treatment="treatment", baseline="baseline",
-                     covariates=["x1"])
+        res = ancova(
+            d, outcome="outcome", treatment="treatment", baseline="baseline", covariates=["x1"]
+        )
     assert res.n == 296 and res.n_dropped == 4
     assert res.missing_by_column == {"baseline": 2, "x1": 3}
 
@@ -130,8 +139,12 @@ def test_few_clusters_warn():
 
 def test_collinear_and_constant_covariates(trial):
     with pytest.raises(DataError, match="collinear"):
-        ancova(trial.assign(x1b=2 * trial["x1"]), outcome="outcome", treatment="treatment",
-               covariates=["x1", "x1b"])
+        ancova(
+            trial.assign(x1b=2 * trial["x1"]),
+            outcome="outcome",
+            treatment="treatment",
+            covariates=["x1", "x1b"],
+        )
     with pytest.raises(DataError, match="single value"):
         ancova(trial.assign(k=1.0), outcome="outcome", treatment="treatment", covariates=["k"])
     with pytest.raises(ParameterError):

@@ -55,8 +55,9 @@ def test_balanced_icc_equals_anova_estimator(balanced):
 def test_individual_level_treatment_uses_within_df():
     d = individual_trial(300, 0.3, seed=21)
     d["site"] = np.arange(300) % 25
-    res = multilevel(d, outcome="outcome", treatment="treatment", groups="site",
-                     baseline="baseline")
+    res = multilevel(
+        d, outcome="outcome", treatment="treatment", groups="site", baseline="baseline"
+    )
     assert res.treatment_level == "individual"
     assert res.df == 300 - 25 - 2  # N - J - (within-group fixed effects: treatment, baseline)
     assert res.n_groups == 25
@@ -64,8 +65,14 @@ def test_individual_level_treatment_uses_within_df():
 
 def test_result_contract_and_plot():
     d = individual_trial(400, 0.3, seed=22, clusters=24)
-    res = multilevel(d, outcome="outcome", treatment="treatment", groups="cluster",
-                     baseline="baseline", covariates=["x1"])
+    res = multilevel(
+        d,
+        outcome="outcome",
+        treatment="treatment",
+        groups="cluster",
+        baseline="baseline",
+        covariates=["x1"],
+    )
     frame = res.to_frame()
     assert list(frame["term"]) == ["treatment_effect", "standardised_effect"]
     assert 0 <= res.icc_adjusted <= res.icc + 0.2
@@ -90,8 +97,9 @@ def test_one_member_group_warns():
 def test_no_between_group_variation_warns():
     # every group has the same mean in each arm: no between-group variance at all
     rng = np.random.default_rng(3)
-    d = pd.DataFrame({"e": rng.normal(size=200), "t": np.tile([0, 1], 100),
-                      "g": np.repeat(np.arange(25), 8)})
+    d = pd.DataFrame(
+        {"e": rng.normal(size=200), "t": np.tile([0, 1], 100), "g": np.repeat(np.arange(25), 8)}
+    )
     d["y"] = d["e"] - d.groupby(["g", "t"])["e"].transform("mean") + 0.5 * d["t"]
     with pytest.warns(EvalkitWarning, match="variance between groups is zero"):
         res = multilevel(d, outcome="y", treatment="t", groups="g")

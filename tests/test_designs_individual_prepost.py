@@ -26,8 +26,9 @@ def test_mean_change_and_t_match_pingouin(scores):
     peer = pg.ttest(scores["post"], scores["pre"], paired=True)
     assert res.t == pytest.approx(peer["T"].iloc[0], rel=1e-10)
     assert res.df == peer["dof"].iloc[0]
-    assert res.p == pytest.approx(peer["p_val"].iloc[0] if "p_val" in peer else
-                                  peer["p-val"].iloc[0], rel=1e-8)
+    assert res.p == pytest.approx(
+        peer["p_val"].iloc[0] if "p_val" in peer else peer["p-val"].iloc[0], rel=1e-8
+    )
     ci = peer.filter(like="CI").iloc[0, 0]
     assert (res.ci_low, res.ci_high) == pytest.approx(tuple(ci), abs=0.005)  # pingouin rounds
     assert res.estimate == pytest.approx((scores["post"] - scores["pre"]).mean())
@@ -41,19 +42,23 @@ def test_effect_sizes_match_pingouin(scores):
     post, pre = scores["post"].to_numpy(), scores["pre"].to_numpy()
     assert res.d_av == pytest.approx(pg.compute_effsize(post, pre, paired=True), rel=1e-10)
     assert res.g_av == pytest.approx(
-        pg.compute_effsize(post, pre, paired=True, eftype="hedges"), rel=1e-10)
+        pg.compute_effsize(post, pre, paired=True, eftype="hedges"), rel=1e-10
+    )
     assert res.dz == pytest.approx(
-        pg.compute_effsize(post, pre, paired=True, eftype="cohen_dz"), rel=1e-10)
+        pg.compute_effsize(post, pre, paired=True, eftype="cohen_dz"), rel=1e-10
+    )
 
 
 def test_dz_interval_inverts_noncentral_t(scores):
     # Cumming & Finch (2001): at the bounds the observed t is the 97.5th / 2.5th percentile
     res = prepost(scores, pre="pre", post="post")
     n = res.n
-    assert stats.nct.sf(res.t, n - 1, res.dz_ci_low * math.sqrt(n)) == pytest.approx(0.025,
-                                                                                       abs=1e-7)
-    assert stats.nct.sf(res.t, n - 1, res.dz_ci_high * math.sqrt(n)) == pytest.approx(0.975,
-                                                                                        abs=1e-7)
+    assert stats.nct.sf(res.t, n - 1, res.dz_ci_low * math.sqrt(n)) == pytest.approx(
+        0.025, abs=1e-7
+    )
+    assert stats.nct.sf(res.t, n - 1, res.dz_ci_high * math.sqrt(n)) == pytest.approx(
+        0.975, abs=1e-7
+    )
     assert res.dz_ci_low < res.dz < res.dz_ci_high
 
 
@@ -105,10 +110,12 @@ def test_no_reliability_means_no_reliable_change(scores):
 
 
 def test_attrition_counts_and_baseline_comparison():
-    d = pd.DataFrame({
-        "pre": [10, 12, 14, 16, 18, 20, 30, 32, np.nan, np.nan],
-        "post": [11, 13, 15, 17, 19, 22, np.nan, np.nan, 5, np.nan],
-    })
+    d = pd.DataFrame(
+        {
+            "pre": [10, 12, 14, 16, 18, 20, 30, 32, np.nan, np.nan],
+            "post": [11, 13, 15, 17, 19, 22, np.nan, np.nan, 5, np.nan],
+        }
+    )
     with pytest.warns(EvalkitWarning, match="no follow-up"):
         res = prepost(d, pre="pre", post="post")
     assert res.n == 6
@@ -129,12 +136,15 @@ def test_to_frame_and_plot(scores):
     assert "<table" in res._repr_html_()
 
 
-@pytest.mark.parametrize("kwargs, error", [
-    ({"pre": "pre", "post": "missing"}, DataError),
-    ({"pre": "pre", "post": "pre"}, ParameterError),
-    ({"pre": "pre", "post": "post", "reliability": 1.2}, ParameterError),
-    ({"pre": "pre", "post": "post", "level": 95}, ParameterError),
-])
+@pytest.mark.parametrize(
+    "kwargs, error",
+    [
+        ({"pre": "pre", "post": "missing"}, DataError),
+        ({"pre": "pre", "post": "pre"}, ParameterError),
+        ({"pre": "pre", "post": "post", "reliability": 1.2}, ParameterError),
+        ({"pre": "pre", "post": "post", "level": 95}, ParameterError),
+    ],
+)
 def test_bad_arguments(scores, kwargs, error):
     with pytest.raises(error):
         prepost(scores, **kwargs)

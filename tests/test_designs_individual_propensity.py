@@ -47,8 +47,10 @@ def brute_force_match(ps, t, ratio, replace, width):
     return [out[int(i)] for i in treated]
 
 
-@pytest.mark.parametrize("ratio, replace, caliper", [(1, False, None), (2, False, 0.1),
-                                                     (3, True, None), (1, False, 0.05)])
+@pytest.mark.parametrize(
+    "ratio, replace, caliper",
+    [(1, False, None), (2, False, 0.1), (3, True, None), (1, False, 0.05)],
+)
 def test_matching_equals_brute_force(ratio, replace, caliper):
     rng = np.random.default_rng(ratio * 10 + int(replace))
     n = 160
@@ -62,11 +64,18 @@ def test_matching_equals_brute_force(ratio, replace, caliper):
 def test_ipw_estimates_are_weighted_mean_differences():
     d = individual_trial(500, 0.3, seed=31, confounding=1.0)
     for estimand in ("ATT", "ATE"):
-        res = propensity(d, treatment="treatment", outcome="outcome", covariates=["x1", "x2"],
-                         method="ipw", estimand=estimand)
+        res = propensity(
+            d,
+            treatment="treatment",
+            outcome="outcome",
+            covariates=["x1", "x2"],
+            method="ipw",
+            estimand=estimand,
+        )
         w, t, y = res.matched_data["weight"], d["treatment"], d["outcome"]
-        by_hand = np.average(y[t == 1], weights=w[t == 1]) - np.average(y[t == 0],
-                                                                          weights=w[t == 0])
+        by_hand = np.average(y[t == 1], weights=w[t == 1]) - np.average(
+            y[t == 0], weights=w[t == 0]
+        )
         assert res.estimate == pytest.approx(by_hand, rel=1e-12)
         assert res.ess_control <= (t == 0).sum()
 
@@ -84,7 +93,7 @@ def test_ipw_sandwich_matches_numerical_jacobian():
         ps = 1 / (1 + np.exp(-x @ beta))
         est, se = _ipw_msandwich(y, t, ps, x, estimand)
 
-        def psi(theta):
+        def psi(theta, estimand=estimand):
             b, m1, m0 = theta[:3], theta[3], theta[4]
             e = 1 / (1 + np.exp(-x @ b))
             w1, w0 = (t / e, (1 - t) / (1 - e)) if estimand == "ATE" else (t, (1 - t) * e / (1 - e))
@@ -94,8 +103,13 @@ def test_ipw_sandwich_matches_numerical_jacobian():
         w0 = (1 - t) / (1 - ps) if estimand == "ATE" else (1 - t) * ps / (1 - ps)
         theta = np.r_[beta, np.sum(w1 * y) / w1.sum(), np.sum(w0 * y) / w0.sum()]
         h = 1e-6
-        a = np.column_stack([(psi(theta + h * np.eye(5)[k]).mean(0) -
-                              psi(theta - h * np.eye(5)[k]).mean(0)) / (2 * h) for k in range(5)])
+        a = np.column_stack(
+            [
+                (psi(theta + h * np.eye(5)[k]).mean(0) - psi(theta - h * np.eye(5)[k]).mean(0))
+                / (2 * h)
+                for k in range(5)
+            ]
+        )
         p = psi(theta)
         b = p.T @ p / len(y)
         ainv = np.linalg.inv(a)
@@ -106,8 +120,9 @@ def test_ipw_sandwich_matches_numerical_jacobian():
 
 def test_balance_improves_and_love_plot():
     d = individual_trial(800, 0.3, seed=33, confounding=0.8, treated_share=0.25)
-    res = propensity(d, treatment="treatment", outcome="outcome", covariates=["x1", "x2"],
-                     caliper=0.2)
+    res = propensity(
+        d, treatment="treatment", outcome="outcome", covariates=["x1", "x2"], caliper=0.2
+    )
     bal = res.balance
     assert bal.loc["x1", "smd_after"] ** 2 < bal.loc["x1", "smd_before"] ** 2
     assert res.max_abs_smd_after < 0.1

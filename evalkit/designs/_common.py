@@ -49,13 +49,17 @@ def as_list(columns: Any, *, key: str) -> list[str]:
     try:
         out = list(columns)
     except TypeError:
-        raise ParameterError(f"{key} must be a column name or a list of names", key=key,
-                             expected="a list of column names") from None
+        raise ParameterError(
+            f"{key} must be a column name or a list of names",
+            key=key,
+            expected="a list of column names",
+        ) from None
     return out
 
 
-def listwise(df: pd.DataFrame, columns: Sequence[str], *, what: str = "data",
-             warn: bool = True) -> tuple[pd.DataFrame, Deletion]:
+def listwise(
+    df: pd.DataFrame, columns: Sequence[str], *, what: str = "data", warn: bool = True
+) -> tuple[pd.DataFrame, Deletion]:
     """Keep rows complete on ``columns``; say how many were dropped and why."""
     require_columns(df, list(dict.fromkeys(columns)), what=what)
     cols = list(dict.fromkeys(columns))
@@ -85,8 +89,12 @@ def treatment_indicator(df: pd.DataFrame, column: str) -> np.ndarray:
     s = df[column]
     if not (pd.api.types.is_numeric_dtype(s) or pd.api.types.is_bool_dtype(s)):
         values = pd.unique(s.dropna())
-        raise DataError("treatment must be binary", column=column, values=list(values[:5]),
-                        allowed="0/1 or True/False (recode the two groups as 1 = served, 0 = not)")
+        raise DataError(
+            "treatment must be binary",
+            column=column,
+            values=list(values[:5]),
+            allowed="0/1 or True/False (recode the two groups as 1 = served, 0 = not)",
+        )
     return binary_series(s, column=column).to_numpy(dtype=float)
 
 
@@ -98,13 +106,19 @@ def numeric_column(df: pd.DataFrame, column: str) -> np.ndarray:
     if not pd.api.types.is_numeric_dtype(s):
         conv = pd.to_numeric(s, errors="coerce")
         bad = conv.isna() & s.notna()
-        raise DataError("must be numeric", column=column, rows=list(s.index[bad][:10]),
-                        values=list(s[bad].head(5)), allowed="numbers")
+        raise DataError(
+            "must be numeric",
+            column=column,
+            rows=list(s.index[bad][:10]),
+            values=list(s[bad].head(5)),
+            allowed="numbers",
+        )
     return s.to_numpy(dtype=float)
 
 
-def expand_covariates(df: pd.DataFrame, covariates: Sequence[str], *,
-                      drop_first: bool) -> pd.DataFrame:
+def expand_covariates(
+    df: pd.DataFrame, covariates: Sequence[str], *, drop_first: bool
+) -> pd.DataFrame:
     """Covariates as float columns; text, category and bool columns become indicators.
 
     With ``drop_first`` the first level (sorted) of each categorical covariate is the
@@ -122,15 +136,52 @@ def expand_covariates(df: pd.DataFrame, covariates: Sequence[str], *,
         else:
             levels = sorted(pd.unique(s.dropna()).tolist(), key=str)
             if len(levels) < 2:
-                raise DataError("a covariate with a single value cannot adjust for anything",
-                                column=str(c), values=levels,
-                                allowed="at least two different values")
+                raise DataError(
+                    "a covariate with a single value cannot adjust for anything",
+                    column=str(c),
+                    values=levels,
+                    allowed="at least two different values",
+                )
             use = levels[1:] if drop_first else levels
             for lev in use:
                 parts.append((s == lev).astype(float).rename(f"{c}_{lev}"))
     if not parts:
         return pd.DataFrame(index=df.index)
     return pd.concat(parts, axis=1)
+
+
+def treatment_design(
+    data: pd.DataFrame, treatment: str, t: np.ndarray, adjust: Sequence[str]
+) -> pd.DataFrame:
+    """Model matrix: intercept, treatment, then the expanded adjustment variables.
+
+    Raises a DataError for covariates that are constant in the analysed rows and for
+    collinear columns.
+    """
+    xcov = expand_covariates(data, adjust, drop_first=True)
+    const = constant_columns(xcov)
+    if const:
+        raise DataError(
+            "covariate(s) with a single value in the analysed rows cannot be adjusted for",
+            columns=const,
+            allowed="drop them from covariates",
+        )
+    design = pd.concat(
+        [
+            pd.Series(1.0, index=data.index, name="Intercept"),
+            pd.Series(t, index=data.index, name=treatment),
+            xcov,
+        ],
+        axis=1,
+    )
+    xmat = design.to_numpy(dtype=float)
+    if np.linalg.matrix_rank(xmat) < xmat.shape[1]:
+        raise DataError(
+            "the treatment and covariates are collinear (one is an exact combination of others)",
+            columns=list(design.columns)[1:],
+            allowed="drop redundant covariates",
+        )
+    return design
 
 
 def constant_columns(x: pd.DataFrame) -> list[str]:
@@ -193,8 +244,9 @@ def equivalence_status(smd: float) -> str:
     return "not equivalent"
 
 
-def cluster_checks(groups: np.ndarray, treat: np.ndarray, *, column: str,
-                   few: int = 20) -> tuple[int, int, int]:
+def cluster_checks(
+    groups: np.ndarray, treat: np.ndarray, *, column: str, few: int = 20
+) -> tuple[int, int, int]:
     """Checks for clustered data; returns (clusters, treated clusters, control clusters).
 
     Fewer than two clusters in an arm is a DataError (the between-cluster variance
@@ -209,8 +261,8 @@ def cluster_checks(groups: np.ndarray, treat: np.ndarray, *, column: str,
         raise DataError(
             f"fewer than two clusters per arm ({n_treat} with treated units, {n_ctrl} with "
             "control units): the variation between clusters cannot be estimated",
-            column=column, allowed="at least two clusters in each arm (many more for a "
-            "trustworthy interval)",
+            column=column,
+            allowed="at least two clusters in each arm (many more for a trustworthy interval)",
         )
     sizes = g.value_counts()
     singles = sizes[sizes == 1]
@@ -219,12 +271,14 @@ def cluster_checks(groups: np.ndarray, treat: np.ndarray, *, column: str,
             f"{len(singles)} of {n_all} clusters in {column!r} have only one member "
             f"(e.g. {', '.join(str(v) for v in singles.index[:5])}); they add nothing to the "
             "within-cluster variation. Check the cluster identifiers.",
-            EvalkitWarning, stacklevel=3,
+            EvalkitWarning,
+            stacklevel=3,
         )
     if n_all < few:
         warnings.warn(
             f"only {n_all} clusters in {column!r}: cluster-robust and multilevel standard "
             "errors are unreliable with few clusters, so treat the interval as approximate.",
-            EvalkitWarning, stacklevel=3,
+            EvalkitWarning,
+            stacklevel=3,
         )
     return n_all, n_treat, n_ctrl

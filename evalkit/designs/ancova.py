@@ -16,7 +16,6 @@ from ..results import Result
 from ._common import (
     as_list,
     cluster_checks,
-    constant_columns,
     equivalence_status,
     expand_covariates,
     is_binary,
@@ -24,6 +23,7 @@ from ._common import (
     numeric_column,
     t_interval,
     t_pvalue,
+    treatment_design,
     treatment_indicator,
 )
 
@@ -70,8 +70,14 @@ class AncovaResult(Result):
         rows = [
             ("adjusted_difference", self.estimate, self.se, self.ci_low, self.ci_high, self.p),
             ("hedges_g", self.g, math.nan, self.g_ci_low, self.g_ci_high, self.p),
-            ("unadjusted_difference", self.unadjusted, math.nan, self.unadjusted_ci_low,
-             self.unadjusted_ci_high, math.nan),
+            (
+                "unadjusted_difference",
+                self.unadjusted,
+                math.nan,
+                self.unadjusted_ci_low,
+                self.unadjusted_ci_high,
+                math.nan,
+            ),
         ]
         out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p"])
         out["n"] = self.n
@@ -84,9 +90,13 @@ class AncovaResult(Result):
         from ..plots.designs import effect_plot
 
         return effect_plot(
-            ["unadjusted", "adjusted"], [self.unadjusted, self.estimate],
-            [self.unadjusted_ci_low, self.ci_low], [self.unadjusted_ci_high, self.ci_high],
-            ax=ax, title=f"Difference with {self.level:.0%} CI ({self.se_type} SE)")
+            ["unadjusted", "adjusted"],
+            [self.unadjusted, self.estimate],
+            [self.unadjusted_ci_low, self.ci_low],
+            [self.unadjusted_ci_high, self.ci_high],
+            ax=ax,
+            title=f"Difference with {self.level:.0%} CI ({self.se_type} SE)",
+        )
 
 
 def _sse(y: np.ndarray, x: np.ndarray) -> float:
@@ -117,15 +127,32 @@ def _type2_anova(y: np.ndarray, intercept: bool, terms: dict[str, np.ndarray]) -
         ss = _sse(y, reduced) - sse_full
         dfk = rank_full - np.linalg.matrix_rank(reduced)
         f = (ss / dfk) / (sse_full / df_resid)
-        rows.append({"source": k, "ss": ss, "df": dfk, "f": f,
-                     "p": float(stats.f.sf(f, dfk, df_resid)), "partial_eta2": ss / (ss + sse_full)})
-    rows.append({"source": "Residual", "ss": sse_full, "df": df_resid, "f": math.nan,
-                 "p": math.nan, "partial_eta2": math.nan})
+        rows.append(
+            {
+                "source": k,
+                "ss": ss,
+                "df": dfk,
+                "f": f,
+                "p": float(stats.f.sf(f, dfk, df_resid)),
+                "partial_eta2": ss / (ss + sse_full),
+            }
+        )
+    rows.append(
+        {
+            "source": "Residual",
+            "ss": sse_full,
+            "df": df_resid,
+            "f": math.nan,
+            "p": math.nan,
+            "partial_eta2": math.nan,
+        }
+    )
     return pd.DataFrame(rows).set_index("source")
 
 
-def baseline_equivalence(df: pd.DataFrame, *, treatment: str,
-                         variables: Sequence[str]) -> pd.DataFrame:
+def baseline_equivalence(
+    df: pd.DataFrame, *, treatment: str, variables: Sequence[str]
+) -> pd.DataFrame:
     r"""Baseline equivalence of two groups, as the What Works Clearinghouse assesses it.
 
     For each variable (categorical ones expanded into one indicator per level): group
@@ -166,10 +193,20 @@ def baseline_equivalence(df: pd.DataFrame, *, treatment: str,
             nt, nc = len(vt), len(vc)
             pooled = math.sqrt(((nt - 1) * st**2 + (nc - 1) * sc**2) / (nt + nc - 2))
             es = omega * (mt - mc) / pooled if pooled > 0 else math.nan
-        rows.append({"variable": c, "n_treated": len(vt), "n_control": len(vc),
-                     "mean_treated": mt, "mean_control": mc, "sd_treated": st,
-                     "sd_control": sc, "measure": measure, "effect_size": es,
-                     "status": equivalence_status(es)})
+        rows.append(
+            {
+                "variable": c,
+                "n_treated": len(vt),
+                "n_control": len(vc),
+                "mean_treated": mt,
+                "mean_control": mc,
+                "sd_treated": st,
+                "sd_control": sc,
+                "measure": measure,
+                "effect_size": es,
+                "status": equivalence_status(es),
+            }
+        )
     return pd.DataFrame(rows).set_index("variable")
 
 
@@ -234,11 +271,11 @@ def ancova(
     Examples
     --------
     >>> from evalkit.simulate import individual_trial
-    >>> from evalkit.designs import ancova
+    >>> from evalkit.designs.ancova import ancova
     >>> d = individual_trial(400, 0.3, seed=1)
     >>> res = ancova(d, outcome="outcome", treatment="treatment", baseline="baseline",
     ...              covariates=["x1", "x2"])
-    >>> res.ci_low < 0.3 < res.ci_high
+    >>> bool(res.ci_low < 0.3 < res.ci_high)
     True
     """
     level = check_level(level)
@@ -246,33 +283,29 @@ def ancova(
     adjust = ([baseline] if baseline is not None else []) + covariates
     for c in adjust + ([cluster] if cluster else []):
         if c in (outcome, treatment):
-            raise ParameterError(f"{c!r} is the outcome or treatment and cannot also be a "
-                                 "covariate or cluster", key="covariates")
+            raise ParameterError(
+                f"{c!r} is the outcome or treatment and cannot also be a covariate or cluster",
+                key="covariates",
+            )
     cols = [outcome, treatment] + adjust + ([cluster] if cluster else [])
     data, deletion = listwise(df, cols)
     if len(data) < 4:
-        raise DataError(f"only {len(data)} complete rows", columns=cols,
-                        allowed="at least 4 rows with outcome, treatment and covariates")
+        raise DataError(
+            f"only {len(data)} complete rows",
+            columns=cols,
+            allowed="at least 4 rows with outcome, treatment and covariates",
+        )
     t = treatment_indicator(data, treatment)
     y = numeric_column(data, outcome)
-    for c in ([baseline] if baseline else []):
+    for c in [baseline] if baseline else []:
         numeric_column(data, c)
-    xcov = expand_covariates(data, adjust, drop_first=True)
-    const = constant_columns(xcov)
-    if const:
-        raise DataError("covariate(s) with a single value in the analysed rows cannot be "
-                        "adjusted for", columns=const, allowed="drop them from covariates")
-    design = pd.concat([pd.Series(1.0, index=data.index, name="Intercept"),
-                        pd.Series(t, index=data.index, name=treatment), xcov], axis=1)
+    design = treatment_design(data, treatment, t, adjust)
     xmat = design.to_numpy(dtype=float)
-    if np.linalg.matrix_rank(xmat) < xmat.shape[1]:
-        raise DataError("the treatment and covariates are collinear (one is an exact "
-                        "combination of others)", columns=[treatment] + list(xcov.columns),
-                        allowed="drop redundant covariates")
     n = len(y)
     if n - xmat.shape[1] < 1:
-        raise DataError(f"{n} rows are too few for {xmat.shape[1]} model terms",
-                        columns=list(design.columns))
+        raise DataError(
+            f"{n} rows are too few for {xmat.shape[1]} model terms", columns=list(design.columns)
+        )
 
     import statsmodels.api as sm
 
@@ -280,8 +313,10 @@ def ancova(
     if cluster:
         groups = pd.factorize(data[cluster])[0]
         n_clusters, _, _ = cluster_checks(groups, t, column=cluster)
-        fit_kw = {"cov_type": "cluster",
-                  "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True}}
+        fit_kw = {
+            "cov_type": "cluster",
+            "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True},
+        }
         dfree = float(n_clusters - 1)
         se_type = "cluster-robust CR1"
     else:
@@ -301,8 +336,11 @@ def ancova(
     yt, yc = y[t == 1], y[t == 0]
     nt, nc = len(yt), len(yc)
     if nt < 2 or nc < 2:
-        raise DataError("each group needs at least two people with complete data",
-                        column=treatment, allowed=f"found {nt} treated and {nc} comparison")
+        raise DataError(
+            "each group needs at least two people with complete data",
+            column=treatment,
+            allowed=f"found {nt} treated and {nc} comparison",
+        )
     pooled = math.sqrt(((nt - 1) * yt.var(ddof=1) + (nc - 1) * yc.var(ddof=1)) / (n - 2))
     omega = 1 - 3 / (4 * n - 9)
     if pooled > 0:
@@ -320,16 +358,39 @@ def ancova(
     for c in adjust:
         terms[c] = expand_covariates(data, [c], drop_first=True).to_numpy(dtype=float)
     anova = _type2_anova(y, True, terms)
-    equiv = (baseline_equivalence(data, treatment=treatment, variables=adjust)
-             if adjust else pd.DataFrame())
+    equiv = (
+        baseline_equivalence(data, treatment=treatment, variables=adjust)
+        if adjust
+        else pd.DataFrame()
+    )
 
     return AncovaResult(
-        estimate=est, se=se, ci_low=lo, ci_high=hi, p=p, n=n, level=level,
-        method="ANCOVA (OLS regression adjustment)", df=dfree, se_type=se_type,
-        g=g, g_ci_low=g_lo, g_ci_high=g_hi, unadjusted=float(fit0.params[1]),
-        unadjusted_ci_low=u_lo, unadjusted_ci_high=u_hi,
-        mean_treated=float(yt.mean()), mean_control=float(yc.mean()), sd_pooled=pooled,
-        n_treated=nt, n_control=nc, n_dropped=deletion.n_dropped, n_clusters=n_clusters,
-        r_squared=float(fit.rsquared), coefficients=coefs.reset_index(drop=True), anova=anova,
-        equivalence=equiv, missing_by_column=deletion.missing_by_column,
+        estimate=est,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p=p,
+        n=n,
+        level=level,
+        method="ANCOVA (OLS regression adjustment)",
+        df=dfree,
+        se_type=se_type,
+        g=g,
+        g_ci_low=g_lo,
+        g_ci_high=g_hi,
+        unadjusted=float(fit0.params[1]),
+        unadjusted_ci_low=u_lo,
+        unadjusted_ci_high=u_hi,
+        mean_treated=float(yt.mean()),
+        mean_control=float(yc.mean()),
+        sd_pooled=pooled,
+        n_treated=nt,
+        n_control=nc,
+        n_dropped=deletion.n_dropped,
+        n_clusters=n_clusters,
+        r_squared=float(fit.rsquared),
+        coefficients=coefs.reset_index(drop=True),
+        anova=anova,
+        equivalence=equiv,
+        missing_by_column=deletion.missing_by_column,
     )

@@ -17,12 +17,11 @@ from ..results import Result
 from ._common import (
     as_list,
     cluster_checks,
-    constant_columns,
-    expand_covariates,
     listwise,
     numeric_column,
     t_interval,
     t_pvalue,
+    treatment_design,
     treatment_indicator,
 )
 
@@ -65,8 +64,14 @@ class MultilevelResult(Result):
         scale = self.estimate / self.effect_size if self.effect_size else math.nan
         rows = [
             ("treatment_effect", self.estimate, self.se, self.ci_low, self.ci_high, self.p),
-            ("standardised_effect", self.effect_size, self.se / scale, self.ci_low / scale,
-             self.ci_high / scale, self.p),
+            (
+                "standardised_effect",
+                self.effect_size,
+                self.se / scale,
+                self.ci_low / scale,
+                self.ci_high / scale,
+                self.p,
+            ),
         ]
         out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p"])
         out["n"] = self.n
@@ -80,9 +85,14 @@ class MultilevelResult(Result):
         """The treatment effect with its interval."""
         from ..plots.designs import effect_plot
 
-        return effect_plot(["treatment effect"], [self.estimate], [self.ci_low], [self.ci_high],
-                           ax=ax, title=f"Random-intercept model, {self.n_groups} groups, "
-                           f"ICC {self.icc:.2f}")
+        return effect_plot(
+            ["treatment effect"],
+            [self.estimate],
+            [self.ci_low],
+            [self.ci_high],
+            ax=ax,
+            title=f"Random-intercept model, {self.n_groups} groups, ICC {self.icc:.2f}",
+        )
 
 
 def _fit_mixed(y: np.ndarray, x: np.ndarray, groups: np.ndarray) -> tuple[Any, bool]:
@@ -170,7 +180,7 @@ def multilevel(
     Examples
     --------
     >>> from evalkit.simulate import individual_trial
-    >>> from evalkit.designs import multilevel
+    >>> from evalkit.designs.multilevel import multilevel
     >>> d = individual_trial(600, 0.3, seed=2, clusters=30, icc=0.1)
     >>> res = multilevel(d, outcome="outcome", treatment="treatment", groups="cluster",
     ...                  baseline="baseline")
@@ -181,32 +191,27 @@ def multilevel(
     covariates = as_list(covariates, key="covariates")
     adjust = ([baseline] if baseline is not None else []) + covariates
     if groups in [outcome, treatment] + adjust:
-        raise ParameterError(f"groups={groups!r} is also used as outcome, treatment or "
-                             "covariate", key="groups")
+        raise ParameterError(
+            f"groups={groups!r} is also used as outcome, treatment or covariate", key="groups"
+        )
     cols = [outcome, treatment, groups] + adjust
     data, deletion = listwise(df, cols)
     t = treatment_indicator(data, treatment)
     y = numeric_column(data, outcome)
     g = pd.factorize(data[groups])[0]
     n_groups, n_gt, n_gc = cluster_checks(g, t, column=groups)
-    xcov = expand_covariates(data, adjust, drop_first=True)
-    const = constant_columns(xcov)
-    if const:
-        raise DataError("covariate(s) with a single value in the analysed rows cannot be "
-                        "adjusted for", columns=const, allowed="drop them from covariates")
-    design = pd.concat([pd.Series(1.0, index=data.index, name="Intercept"),
-                        pd.Series(t, index=data.index, name=treatment), xcov], axis=1)
+    design = treatment_design(data, treatment, t, adjust)
     x = design.to_numpy(dtype=float)
-    if np.linalg.matrix_rank(x) < x.shape[1]:
-        raise DataError("the treatment and covariates are collinear", columns=list(design.columns),
-                        allowed="drop redundant covariates")
     n = len(y)
 
     fit, converged = _fit_mixed(y, x, g)
     if not converged:
-        warnings.warn("the mixed model did not converge cleanly; treat the estimates with "
-                      "caution (try fewer covariates or check for groups with tiny sizes)",
-                      EvalkitWarning, stacklevel=2)
+        warnings.warn(
+            "the mixed model did not converge cleanly; treat the estimates with "
+            "caution (try fewer covariates or check for groups with tiny sizes)",
+            EvalkitWarning,
+            stacklevel=2,
+        )
     tau2 = float(np.asarray(fit.cov_re)[0, 0])
     sigma2 = float(fit.scale)
     if adjust:
@@ -218,7 +223,10 @@ def multilevel(
         warnings.warn(
             f"the estimated variance between groups is zero: outcomes do not vary more between "
             f"the {n_groups} groups than chance would give, so the model reduces to ordinary "
-            "regression (ICC 0)", EvalkitWarning, stacklevel=2)
+            "regression (ICC 0)",
+            EvalkitWarning,
+            stacklevel=2,
+        )
 
     level2 = [_constant_within(x[:, k], g) for k in range(x.shape[1])]
     p2 = sum(level2)
@@ -231,23 +239,47 @@ def multilevel(
     bse = np.asarray(fit.bse_fe, dtype=float)
     est, se, dfree = float(params[1]), float(bse[1]), ddf(1)
     if dfree < 1:
-        raise DataError(f"too few groups ({n_groups}) for {p2} group-level terms",
-                        column=groups, allowed="more groups or fewer group-level covariates")
+        raise DataError(
+            f"too few groups ({n_groups}) for {p2} group-level terms",
+            column=groups,
+            allowed="more groups or fewer group-level covariates",
+        )
     lo, hi = t_interval(est, se, dfree, level)
-    coefs = pd.DataFrame({"term": list(design.columns), "estimate": params, "se": bse,
-                          "df": [ddf(k) for k in range(len(params))]})
+    coefs = pd.DataFrame(
+        {
+            "term": list(design.columns),
+            "estimate": params,
+            "se": bse,
+            "df": [ddf(k) for k in range(len(params))],
+        }
+    )
     cis = [t_interval(b, s, d, level) for b, s, d in zip(params, bse, coefs["df"])]
     coefs["ci_low"] = [c[0] for c in cis]
     coefs["ci_high"] = [c[1] for c in cis]
     coefs["p"] = [t_pvalue(b / s, d) for b, s, d in zip(params, bse, coefs["df"])]
 
     return MultilevelResult(
-        estimate=est, se=se, ci_low=lo, ci_high=hi, p=t_pvalue(est / se, dfree), n=n,
-        level=level, method="random-intercept model (REML, statsmodels MixedLM)", df=dfree,
-        df_method="between-within", effect_size=est / math.sqrt(tau2_0 + sigma2_0),
-        icc=tau2_0 / (tau2_0 + sigma2_0), icc_adjusted=tau2 / (tau2 + sigma2), tau2=tau2,
-        sigma2=sigma2, n_groups=n_groups, n_groups_treated=n_gt, n_groups_control=n_gc,
-        treatment_level="group" if level2[1] else "individual", converged=converged,
-        n_dropped=deletion.n_dropped, coefficients=coefs,
+        estimate=est,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p=t_pvalue(est / se, dfree),
+        n=n,
+        level=level,
+        method="random-intercept model (REML, statsmodels MixedLM)",
+        df=dfree,
+        df_method="between-within",
+        effect_size=est / math.sqrt(tau2_0 + sigma2_0),
+        icc=tau2_0 / (tau2_0 + sigma2_0),
+        icc_adjusted=tau2 / (tau2 + sigma2),
+        tau2=tau2,
+        sigma2=sigma2,
+        n_groups=n_groups,
+        n_groups_treated=n_gt,
+        n_groups_control=n_gc,
+        treatment_level="group" if level2[1] else "individual",
+        converged=converged,
+        n_dropped=deletion.n_dropped,
+        coefficients=coefs,
         missing_by_column=deletion.missing_by_column,
     )

@@ -83,14 +83,19 @@ class PrePostResult(Result):
     def reliable_change(self) -> pd.DataFrame:
         """Counts and percentages of reliable improvement, no change and deterioration."""
         if self.rci_threshold is None:
-            raise ParameterError("no reliability was given, so reliable change was not computed",
-                                 key="reliability", expected="tool= or reliability= in prepost()")
+            raise ParameterError(
+                "no reliability was given, so reliable change was not computed",
+                key="reliability",
+                expected="tool= or reliability= in prepost()",
+            )
         counts = [self.n_improved, self.n_unchanged, self.n_deteriorated]
-        return pd.DataFrame({
-            "category": ["reliably improved", "no reliable change", "reliably deteriorated"],
-            "n": counts,
-            "percent": [100.0 * c / self.n for c in counts],
-        })
+        return pd.DataFrame(
+            {
+                "category": ["reliably improved", "no reliable change", "reliably deteriorated"],
+                "n": counts,
+                "percent": [100.0 * c / self.n for c in counts],
+            }
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Each person's pre and post score joined by a line, with the means and their CIs."""
@@ -122,16 +127,24 @@ def _dz_interval(t: float, n: int, level: float) -> tuple[float, float]:
     return bound(alpha / 2) / root_n, bound(1 - alpha / 2) / root_n
 
 
-def _lookup_reliability(tool: str | None, reliability: float | None) -> tuple[float | None, str | None]:
+def _lookup_reliability(
+    tool: str | None, reliability: float | None
+) -> tuple[float | None, str | None]:
     if reliability is not None:
         try:
             r = float(reliability)
         except (TypeError, ValueError):
-            raise ParameterError(f"reliability={reliability!r} is not a number", key="reliability",
-                                 expected="a number between 0 and 1, such as 0.87") from None
+            raise ParameterError(
+                f"reliability={reliability!r} is not a number",
+                key="reliability",
+                expected="a number between 0 and 1, such as 0.87",
+            ) from None
         if not 0.0 < r < 1.0:
-            raise ParameterError(f"reliability={reliability!r} is not allowed", key="reliability",
-                                 expected="a number strictly between 0 and 1, such as 0.87")
+            raise ParameterError(
+                f"reliability={reliability!r} is not allowed",
+                key="reliability",
+                expected="a number strictly between 0 and 1, such as 0.87",
+            )
         return r, "given"
     if tool is None:
         return None, None
@@ -141,12 +154,16 @@ def _lookup_reliability(tool: str | None, reliability: float | None) -> tuple[fl
         r = float(tools.get(tool).published_reliability)
     except Exception as exc:  # unknown tool, no published value, or tools not available
         raise ParameterError(
-            f"no published reliability was found for tool {tool!r} ({exc})", key="tool",
+            f"no published reliability was found for tool {tool!r} ({exc})",
+            key="tool",
             expected="a tool known to evalkit.tools, or pass reliability= directly",
         ) from None
     if not 0.0 < r < 1.0:
-        raise ParameterError(f"tool {tool!r} has reliability {r}, outside (0, 1)", key="tool",
-                             expected="pass reliability= directly")
+        raise ParameterError(
+            f"tool {tool!r} has reliability {r}, outside (0, 1)",
+            key="tool",
+            expected="pass reliability= directly",
+        )
     return r, f"published reliability of {tool}"
 
 
@@ -223,7 +240,7 @@ def prepost(
     Examples
     --------
     >>> import pandas as pd
-    >>> from evalkit.designs import prepost
+    >>> from evalkit.designs.prepost import prepost
     >>> d = pd.DataFrame({"pre": [10, 12, 9, 14, 11, 13], "post": [12, 15, 9, 17, 12, 16]})
     >>> res = prepost(d, pre="pre", post="post", reliability=0.8)
     >>> round(res.estimate, 3), res.n
@@ -232,8 +249,9 @@ def prepost(
     level = check_level(level)
     require_columns(df, [pre, post], what="data")
     if pre == post:
-        raise ParameterError("pre and post are the same column", key="post",
-                             expected="two different columns")
+        raise ParameterError(
+            "pre and post are the same column", key="post", expected="two different columns"
+        )
     x_all = numeric_column(df, pre)
     y_all = numeric_column(df, post)
     r_xx, r_source = _lookup_reliability(tool, reliability)
@@ -243,8 +261,11 @@ def prepost(
     both = has_pre & has_post
     n = int(both.sum())
     if n < 2:
-        raise DataError(f"only {n} people have both a {pre!r} and a {post!r} score",
-                        columns=[pre, post], allowed="at least two complete pairs")
+        raise DataError(
+            f"only {n} people have both a {pre!r} and a {post!r} score",
+            columns=[pre, post],
+            allowed="at least two complete pairs",
+        )
     x, y = x_all[both], y_all[both]
     d = y - x
     n_base_only = int((has_pre & ~has_post).sum())
@@ -255,9 +276,12 @@ def prepost(
     sd_d = float(d.std(ddof=1))
     sd_pre, sd_post = float(x.std(ddof=1)), float(y.std(ddof=1))
     if sd_d == 0:
-        raise DataError("every pair changed by exactly the same amount; the variability of "
-                        "change is zero, so no interval or test is possible",
-                        columns=[pre, post], allowed="scores that vary")
+        raise DataError(
+            "every pair changed by exactly the same amount; the variability of "
+            "change is zero, so no interval or test is possible",
+            columns=[pre, post],
+            allowed="scores that vary",
+        )
     dfree = n - 1
     se = sd_d / math.sqrt(n)
     t = mean_d / se
@@ -292,8 +316,10 @@ def prepost(
     # reliable change
     if r_xx is not None:
         if sd_pre == 0:
-            raise DataError("all baseline scores are equal, so the reliable change index "
-                            "cannot be computed", column=pre)
+            raise DataError(
+                "all baseline scores are equal, so the reliable change index cannot be computed",
+                column=pre,
+            )
         s_diff = math.sqrt(2) * sd_pre * math.sqrt(1 - r_xx)
         threshold = float(stats.norm.ppf(0.975) * s_diff)
         rci = d / s_diff
@@ -310,13 +336,20 @@ def prepost(
     lost = x_all[has_pre & ~has_post]
     rows = []
     for name, v in (("completers", comp), ("lost to follow-up", lost)):
-        rows.append({"group": name, "n": len(v),
-                     "mean_pre": float(v.mean()) if len(v) else math.nan,
-                     "sd_pre": float(v.std(ddof=1)) if len(v) > 1 else math.nan})
+        rows.append(
+            {
+                "group": name,
+                "n": len(v),
+                "mean_pre": float(v.mean()) if len(v) else math.nan,
+                "sd_pre": float(v.std(ddof=1)) if len(v) > 1 else math.nan,
+            }
+        )
     att = pd.DataFrame(rows).set_index("group")
     if len(lost) >= 2:
-        pooled = math.sqrt(((len(comp) - 1) * comp.var(ddof=1) + (len(lost) - 1) * lost.var(ddof=1))
-                           / (len(comp) + len(lost) - 2))
+        pooled = math.sqrt(
+            ((len(comp) - 1) * comp.var(ddof=1) + (len(lost) - 1) * lost.var(ddof=1))
+            / (len(comp) + len(lost) - 2)
+        )
         smd = (lost.mean() - comp.mean()) / pooled if pooled > 0 else math.nan
         welch = stats.ttest_ind(lost, comp, equal_var=False)
         att["smd_vs_completers"] = [0.0, float(smd)]
@@ -330,21 +363,53 @@ def prepost(
         warnings.warn(
             f"{n_base_only} of {n_with_base} people with a baseline score ({attrition_rate:.0%}) "
             "have no follow-up; if they differ from the completers the change is biased "
-            "(see .attrition).", EvalkitWarning, stacklevel=2)
+            "(see .attrition).",
+            EvalkitWarning,
+            stacklevel=2,
+        )
 
     pairs = pd.DataFrame({"pre": x, "post": y}, index=df.index[both])
 
     return PrePostResult(
-        estimate=mean_d, se=se, ci_low=lo, ci_high=hi, p=p, n=n, level=level,
-        method="paired t (mean change post - pre)", t=float(t), df=dfree,
-        mean_pre=float(x.mean()), mean_post=float(y.mean()), sd_pre=sd_pre, sd_post=sd_post,
-        sd_change=sd_d, r_pre_post=r, dz=dz, dz_ci_low=dz_lo, dz_ci_high=dz_hi,
-        d_av=d_av, d_av_ci_low=d_av_lo, d_av_ci_high=d_av_hi,
-        g_av=g_av, g_av_ci_low=g_lo, g_av_ci_high=g_hi,
-        wilcoxon_w=w_stat, wilcoxon_p=w_p,
-        n_rows=len(df), n_baseline_only=n_base_only, n_followup_only=n_follow_only,
-        n_neither=n_neither, attrition_rate=attrition_rate,
-        reliability=r_xx, reliability_source=r_source, rci_threshold=threshold,
-        n_improved=improved, n_unchanged=unchanged, n_deteriorated=deteriorated,
-        higher_is_better=bool(higher_is_better), attrition=att, pairs=pairs,
+        estimate=mean_d,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p=p,
+        n=n,
+        level=level,
+        method="paired t (mean change post - pre)",
+        t=float(t),
+        df=dfree,
+        mean_pre=float(x.mean()),
+        mean_post=float(y.mean()),
+        sd_pre=sd_pre,
+        sd_post=sd_post,
+        sd_change=sd_d,
+        r_pre_post=r,
+        dz=dz,
+        dz_ci_low=dz_lo,
+        dz_ci_high=dz_hi,
+        d_av=d_av,
+        d_av_ci_low=d_av_lo,
+        d_av_ci_high=d_av_hi,
+        g_av=g_av,
+        g_av_ci_low=g_lo,
+        g_av_ci_high=g_hi,
+        wilcoxon_w=w_stat,
+        wilcoxon_p=w_p,
+        n_rows=len(df),
+        n_baseline_only=n_base_only,
+        n_followup_only=n_follow_only,
+        n_neither=n_neither,
+        attrition_rate=attrition_rate,
+        reliability=r_xx,
+        reliability_source=r_source,
+        rci_threshold=threshold,
+        n_improved=improved,
+        n_unchanged=unchanged,
+        n_deteriorated=deteriorated,
+        higher_is_better=bool(higher_is_better),
+        attrition=att,
+        pairs=pairs,
     )

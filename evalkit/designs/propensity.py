@@ -72,10 +72,22 @@ class PropensityResult(Result):
     def to_frame(self) -> pd.DataFrame:
         """One row: the adjusted effect; the naive difference as a second row."""
         rows = [
-            {"term": f"effect ({self.estimand})", "estimate": self.estimate, "se": self.se,
-             "ci_low": self.ci_low, "ci_high": self.ci_high, "p": self.p},
-            {"term": "naive difference", "estimate": self.naive, "se": math.nan,
-             "ci_low": math.nan, "ci_high": math.nan, "p": math.nan},
+            {
+                "term": f"effect ({self.estimand})",
+                "estimate": self.estimate,
+                "se": self.se,
+                "ci_low": self.ci_low,
+                "ci_high": self.ci_high,
+                "p": self.p,
+            },
+            {
+                "term": "naive difference",
+                "estimate": self.naive,
+                "se": math.nan,
+                "ci_low": math.nan,
+                "ci_high": math.nan,
+                "p": math.nan,
+            },
         ]
         out = pd.DataFrame(rows)
         out["n"] = self.n
@@ -93,10 +105,14 @@ class PropensityResult(Result):
         if kind == "support":
             t = self.matched_data.attrs["treat_all"]
             return p.support_plot(self.pscore.to_numpy(), t, ax=ax)
-        return p.effect_plot(["naive", f"adjusted ({self.estimand})"],
-                             [self.naive, self.estimate], [self.naive, self.ci_low],
-                             [self.naive, self.ci_high], ax=ax,
-                             title=f"{self.method}: effect with {self.level:.0%} CI")
+        return p.effect_plot(
+            ["naive", f"adjusted ({self.estimand})"],
+            [self.naive, self.estimate],
+            [self.naive, self.ci_low],
+            [self.naive, self.ci_high],
+            ax=ax,
+            title=f"{self.method}: effect with {self.level:.0%} CI",
+        )
 
 
 # -- propensity model --------------------------------------------------------------------------
@@ -121,30 +137,43 @@ def _fit_pscore(x: pd.DataFrame, t: np.ndarray) -> tuple[np.ndarray, np.ndarray,
         raise DataError(
             "perfect separation: these covariates alone tell treated from comparison people, "
             "so there is no one comparable to match or weight with",
-            columns=sep, allowed="covariates whose values overlap between the groups")
+            columns=sep,
+            allowed="covariates whose values overlap between the groups",
+        )
     if np.linalg.matrix_rank(design) < design.shape[1]:
-        raise DataError("the covariates are collinear (one is an exact combination of others)",
-                        columns=list(x.columns), allowed="drop redundant covariates")
+        raise DataError(
+            "the covariates are collinear (one is an exact combination of others)",
+            columns=list(x.columns),
+            allowed="drop redundant covariates",
+        )
     with warnings.catch_warnings(record=True):
         warnings.simplefilter("always")
         try:
             fit = sm.GLM(t, design, family=sm.families.Binomial()).fit()
         except Exception as exc:  # PerfectSeparationError in older statsmodels, LinAlgError
-            raise DataError(f"the propensity model could not be fitted ({exc}); the covariates "
-                            "together may perfectly predict treatment",
-                            columns=list(x.columns)) from None
+            raise DataError(
+                f"the propensity model could not be fitted ({exc}); the covariates "
+                "together may perfectly predict treatment",
+                columns=list(x.columns),
+            ) from None
     beta = np.asarray(fit.params, dtype=float)
     ps = 1.0 / (1.0 + np.exp(-(design @ beta)))
     extreme = (ps < _EXTREME) | (ps > 1 - _EXTREME)
     if extreme.all():
-        raise DataError("perfect separation: the covariates together perfectly predict "
-                        "treatment, so the groups do not overlap at all",
-                        columns=list(x.columns), allowed="covariates whose values overlap")
+        raise DataError(
+            "perfect separation: the covariates together perfectly predict "
+            "treatment, so the groups do not overlap at all",
+            columns=list(x.columns),
+            allowed="covariates whose values overlap",
+        )
     if extreme.any():
         warnings.warn(
             f"quasi-separation: {int(extreme.sum())} people have a propensity score of 0 or 1 "
             "(some covariate pattern occurs in one group only); they cannot be compared with "
-            "anyone, and with weighting they get extreme weights.", EvalkitWarning, stacklevel=3)
+            "anyone, and with weighting they get extreme weights.",
+            EvalkitWarning,
+            stacklevel=3,
+        )
     return ps, beta, design
 
 
@@ -154,30 +183,42 @@ def _support(ps: np.ndarray, t: np.ndarray, estimand: str) -> tuple[pd.DataFrame
     rows = []
     for name, p in (("treated", p1), ("comparison", p0)):
         outside = int(np.sum((p < lo) | (p > hi)))
-        rows.append({"group": name, "n": len(p), "ps_min": float(p.min()),
-                     "ps_max": float(p.max()), "n_outside": outside})
+        rows.append(
+            {
+                "group": name,
+                "n": len(p),
+                "ps_min": float(p.min()),
+                "ps_max": float(p.max()),
+                "n_outside": outside,
+            }
+        )
     sup = pd.DataFrame(rows).set_index("group")
     sup.attrs["region"] = (float(lo), float(hi))
     if lo >= hi:
         raise DataError(
             "no common support: the propensity scores of the two groups do not overlap "
             f"(treated {p1.min():.3g}–{p1.max():.3g}, comparison {p0.min():.3g}–{p0.max():.3g})",
-            allowed="groups that share some covariate patterns")
-    relevant = int(sup.loc["treated", "n_outside"]) if estimand == "ATT" else \
-        int(sup["n_outside"].sum())
+            allowed="groups that share some covariate patterns",
+        )
+    relevant = (
+        int(sup.loc["treated", "n_outside"]) if estimand == "ATT" else int(sup["n_outside"].sum())
+    )
     if relevant:
         who = "treated people" if estimand == "ATT" else "people"
         warnings.warn(
             f"{relevant} {who} have propensity scores outside the range of the other group "
             f"(common support {lo:.3g}–{hi:.3g}); their comparisons rely on extrapolation "
             "(see .support). Consider a caliper, or report the estimate for those inside support.",
-            EvalkitWarning, stacklevel=3)
+            EvalkitWarning,
+            stacklevel=3,
+        )
     return sup, relevant
 
 
 # -- matching ----------------------------------------------------------------------------------
-def _nearest_match(ps: np.ndarray, t: np.ndarray, *, ratio: int, replace: bool,
-                   caliper_width: float | None) -> list[list[int]]:
+def _nearest_match(
+    ps: np.ndarray, t: np.ndarray, *, ratio: int, replace: bool, caliper_width: float | None
+) -> list[list[int]]:
     """Greedy nearest-neighbour matching on the score, as MatchIt's ``method="nearest"``.
 
     Units are sorted by score (stable, so ties keep data order); treated units are
@@ -255,8 +296,9 @@ def _nearest_match(ps: np.ndarray, t: np.ndarray, *, ratio: int, replace: bool,
     return [matches[int(j)] for j in treated_rows]
 
 
-def _match_weights(matches: list[list[int]], treated_rows: np.ndarray,
-                   n: int) -> tuple[np.ndarray, np.ndarray]:
+def _match_weights(
+    matches: list[list[int]], treated_rows: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
     """MatchIt's ATT matching weights and matched-set (subclass) labels (−1 = unmatched)."""
     w = np.zeros(n)
     sub = np.full(n, -1)
@@ -277,8 +319,9 @@ def _match_weights(matches: list[list[int]], treated_rows: np.ndarray,
 
 
 # -- weighting ---------------------------------------------------------------------------------
-def _ipw_msandwich(y: np.ndarray, t: np.ndarray, ps: np.ndarray, design: np.ndarray,
-                   estimand: str) -> tuple[float, float]:
+def _ipw_msandwich(
+    y: np.ndarray, t: np.ndarray, ps: np.ndarray, design: np.ndarray, estimand: str
+) -> tuple[float, float]:
     """Hajek IPW estimate and its M-estimation SE accounting for the estimated score.
 
     Stacked estimating equations (Lunceford & Davidian 2004): the logistic score
@@ -313,8 +356,9 @@ def _ipw_msandwich(y: np.ndarray, t: np.ndarray, ps: np.ndarray, design: np.ndar
 
 
 # -- balance -----------------------------------------------------------------------------------
-def _balance(xb: pd.DataFrame, ps: np.ndarray, t: np.ndarray, w: np.ndarray,
-             estimand: str) -> pd.DataFrame:
+def _balance(
+    xb: pd.DataFrame, ps: np.ndarray, t: np.ndarray, w: np.ndarray, estimand: str
+) -> pd.DataFrame:
     """SMD before/after and variance ratios, standardised as MatchIt and cobalt do.
 
     Denominator (from the full sample, before adjustment): for the ATT the treated
@@ -338,14 +382,20 @@ def _balance(xb: pd.DataFrame, ps: np.ndarray, t: np.ndarray, w: np.ndarray,
         keep1, keep0 = w[t == 1] > 0, w[t == 0] > 0
         m1a, var1a = weighted_mean_var(v1[keep1], w[t == 1][keep1])
         m0a, var0a = weighted_mean_var(v0[keep0], w[t == 0][keep0])
-        rows.append({
-            "covariate": name, "binary": binary, "mean_treated_before": m1b,
-            "mean_control_before": m0b, "mean_treated_after": m1a, "mean_control_after": m0a,
-            "smd_before": (m1b - m0b) / sd if sd > 0 else math.nan,
-            "smd_after": (m1a - m0a) / sd if sd > 0 else math.nan,
-            "variance_ratio_before": math.nan if binary else var1b / var0b,
-            "variance_ratio": math.nan if binary else var1a / var0a,
-        })
+        rows.append(
+            {
+                "covariate": name,
+                "binary": binary,
+                "mean_treated_before": m1b,
+                "mean_control_before": m0b,
+                "mean_treated_after": m1a,
+                "mean_control_after": m0a,
+                "smd_before": (m1b - m0b) / sd if sd > 0 else math.nan,
+                "smd_after": (m1a - m0a) / sd if sd > 0 else math.nan,
+                "variance_ratio_before": math.nan if binary else var1b / var0b,
+                "variance_ratio": math.nan if binary else var1a / var0a,
+            }
+        )
     return pd.DataFrame(rows).set_index("covariate")
 
 
@@ -444,11 +494,12 @@ def propensity(
     Examples
     --------
     >>> from evalkit.simulate import individual_trial
-    >>> from evalkit.designs import propensity
-    >>> d = individual_trial(600, 0.3, seed=4, confounding=1.0)
-    >>> res = propensity(d, treatment="treatment", outcome="outcome", covariates=["x1", "x2"])
-    >>> bool(res.balance["smd_after"].abs().max() < res.balance["smd_before"].abs().max())
-    True
+    >>> from evalkit.designs.propensity import propensity
+    >>> d = individual_trial(800, 0.3, seed=4, confounding=0.5, treated_share=0.2)
+    >>> res = propensity(d, treatment="treatment", outcome="outcome", covariates=["x1", "x2"],
+    ...                  caliper=0.2)
+    >>> bool(res.max_abs_smd_after < 0.1), res.estimand
+    (True, 'ATT')
     """
     level = check_level(level)
     check_choice("method", method, ["nearest", "ipw"])
@@ -457,39 +508,55 @@ def propensity(
     ratio = check_positive_int("ratio", ratio)
     covariates = as_list(covariates, key="covariates")
     if not covariates:
-        raise ParameterError("at least one covariate is needed", key="covariates",
-                             expected="a list of column names")
+        raise ParameterError(
+            "at least one covariate is needed", key="covariates", expected="a list of column names"
+        )
     if method == "nearest" and estimand == "ATE":
-        raise ParameterError("nearest-neighbour matching estimates the ATT", key="estimand",
-                             expected="'ATT', or method='ipw' for the ATE")
+        raise ParameterError(
+            "nearest-neighbour matching estimates the ATT",
+            key="estimand",
+            expected="'ATT', or method='ipw' for the ATE",
+        )
     if method == "ipw" and (caliper is not None or ratio != 1 or replace):
-        raise ParameterError("caliper, ratio and replace apply to matching only",
-                             key="method", expected="method='nearest' to use them")
+        raise ParameterError(
+            "caliper, ratio and replace apply to matching only",
+            key="method",
+            expected="method='nearest' to use them",
+        )
     if caliper is not None:
         try:
             caliper = float(caliper)
         except (TypeError, ValueError):
             caliper = -1.0
         if not caliper > 0:
-            raise ParameterError("caliper must be a positive number of SDs", key="caliper",
-                                 expected="e.g. 0.2")
+            raise ParameterError(
+                "caliper must be a positive number of SDs", key="caliper", expected="e.g. 0.2"
+            )
     for c in covariates:
         if c in (treatment, outcome):
-            raise ParameterError(f"{c!r} is the treatment or outcome, not a covariate",
-                                 key="covariates")
+            raise ParameterError(
+                f"{c!r} is the treatment or outcome, not a covariate", key="covariates"
+            )
 
     data, deletion = listwise(df, [treatment, outcome] + covariates)
     t = treatment_indicator(data, treatment)
     y = numeric_column(data, outcome)
     n_t, n_c = int(t.sum()), int((1 - t).sum())
     if n_t < 2 or n_c < 2:
-        raise DataError("each group needs at least two people with complete data",
-                        column=treatment, allowed=f"found {n_t} treated and {n_c} comparison")
+        raise DataError(
+            "each group needs at least two people with complete data",
+            column=treatment,
+            allowed=f"found {n_t} treated and {n_c} comparison",
+        )
     xm = expand_covariates(data, covariates, drop_first=True)
     const = constant_columns(xm)
     if const:
-        raise DataError("covariate(s) with a single value in the analysed rows cannot enter "
-                        "the propensity model", columns=const, allowed="drop them")
+        raise DataError(
+            "covariate(s) with a single value in the analysed rows cannot enter "
+            "the propensity model",
+            columns=const,
+            allowed="drop them",
+        )
     xb = expand_covariates(data, covariates, drop_first=False)
     ps, _, design = _fit_pscore(xm, t)
     support, n_out = _support(ps, t, estimand)
@@ -501,9 +568,12 @@ def propensity(
     caliper_width = None
     if method == "nearest":
         if n_c < n_t * ratio and not replace:
-            warnings.warn(f"only {n_c} comparison people for {n_t} treated at ratio {ratio}: "
-                          "not every treated person can get all matches", EvalkitWarning,
-                          stacklevel=2)
+            warnings.warn(
+                f"only {n_c} comparison people for {n_t} treated at ratio {ratio}: "
+                "not every treated person can get all matches",
+                EvalkitWarning,
+                stacklevel=2,
+            )
         if caliper is not None:
             caliper_width = caliper * float(np.std(ps, ddof=1))
         treated_rows = np.flatnonzero(t == 1)
@@ -512,8 +582,10 @@ def propensity(
         keep = w > 0
         n_mt, n_mc = int((keep & (t == 1)).sum()), int((keep & (t == 0)).sum())
         if n_mt < 2:
-            raise DataError(f"only {n_mt} treated people could be matched within the caliper",
-                            allowed="a wider caliper or no caliper")
+            raise DataError(
+                f"only {n_mt} treated people could be matched within the caliper",
+                allowed="a wider caliper or no caliper",
+            )
         xx = np.column_stack([np.ones(keep.sum()), t[keep]])
         if replace:
             fit = sm.WLS(y[keep], xx, weights=w[keep]).fit(cov_type="HC1")
@@ -522,17 +594,24 @@ def propensity(
         else:
             fit = sm.WLS(y[keep], xx, weights=w[keep]).fit(
                 cov_type="cluster",
-                cov_kwds={"groups": sub[keep], "use_correction": True, "df_correction": True})
+                cov_kwds={"groups": sub[keep], "use_correction": True, "df_correction": True},
+            )
             dfree = float(n_mt - 1)
             se_method = "cluster-robust CR1 on matched sets"
         est, se = float(fit.params[1]), float(fit.bse[1])
         lo, hi = t_interval(est, se, dfree, level)
         p = t_pvalue(est / se, dfree)
         label = f"nearest-neighbour matching 1:{ratio}" + (" with replacement" if replace else "")
-        matched = pd.DataFrame({treatment: t[keep].astype(int), outcome: y[keep],
-                                "pscore": ps[keep], "weight": w[keep],
-                                "subclass": np.where(sub[keep] >= 0, sub[keep] + 1, -1)},
-                               index=data.index[keep])
+        matched = pd.DataFrame(
+            {
+                treatment: t[keep].astype(int),
+                outcome: y[keep],
+                "pscore": ps[keep],
+                "weight": w[keep],
+                "subclass": np.where(sub[keep] >= 0, sub[keep] + 1, -1),
+            },
+            index=data.index[keep],
+        )
         if replace:
             matched = matched.drop(columns="subclass")
     else:
@@ -546,24 +625,48 @@ def propensity(
         n_mt, n_mc = n_t, n_c
         se_method = "M-estimation sandwich (accounts for the estimated score)"
         label = f"inverse probability weighting ({'odds' if estimand == 'ATT' else 'IPW'} weights)"
-        matched = pd.DataFrame({treatment: t.astype(int), outcome: y, "pscore": ps, "weight": w},
-                               index=data.index)
+        matched = pd.DataFrame(
+            {treatment: t.astype(int), outcome: y, "pscore": ps, "weight": w}, index=data.index
+        )
         if (w / w[t == 0 if estimand == "ATT" else slice(None)].mean() > 10).any():
-            warnings.warn("some weights are more than 10 times the average: a few people drive "
-                          "the estimate (see ess_treated / ess_control)", EvalkitWarning,
-                          stacklevel=2)
+            warnings.warn(
+                "some weights are more than 10 times the average: a few people drive "
+                "the estimate (see ess_treated / ess_control)",
+                EvalkitWarning,
+                stacklevel=2,
+            )
     matched.attrs["treat_all"] = t.astype(int)
     balance = _balance(xb, ps, t, w, estimand)
 
     return PropensityResult(
-        estimate=est, se=se, ci_low=lo, ci_high=hi, p=p, n=int((w > 0).sum()), level=level,
-        method=label, estimand=estimand, se_method=se_method, naive=naive,
-        n_treated=n_t, n_control=n_c, n_matched_treated=n_mt, n_matched_control=n_mc,
-        n_unmatched_treated=n_t - n_mt, n_dropped=deletion.n_dropped, n_outside_support=n_out,
-        ess_treated=_ess(w[t == 1]), ess_control=_ess(w[t == 0]), ratio=ratio,
-        replace=bool(replace), caliper=caliper, caliper_width=caliper_width,
+        estimate=est,
+        se=se,
+        ci_low=lo,
+        ci_high=hi,
+        p=p,
+        n=int((w > 0).sum()),
+        level=level,
+        method=label,
+        estimand=estimand,
+        se_method=se_method,
+        naive=naive,
+        n_treated=n_t,
+        n_control=n_c,
+        n_matched_treated=n_mt,
+        n_matched_control=n_mc,
+        n_unmatched_treated=n_t - n_mt,
+        n_dropped=deletion.n_dropped,
+        n_outside_support=n_out,
+        ess_treated=_ess(w[t == 1]),
+        ess_control=_ess(w[t == 0]),
+        ratio=ratio,
+        replace=bool(replace),
+        caliper=caliper,
+        caliper_width=caliper_width,
         max_abs_smd_after=float(balance["smd_after"].drop("propensity score").abs().max()),
-        balance=balance, support=support, matched_data=matched,
+        balance=balance,
+        support=support,
+        matched_data=matched,
         pscore=pd.Series(ps, index=data.index, name="pscore"),
         missing_by_column=deletion.missing_by_column,
     )

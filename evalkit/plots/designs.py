@@ -30,26 +30,49 @@ def prepost_plot(res: Any, ax: Any = None, *, max_lines: int = 300) -> Any:
     q = stats.t.ppf(0.5 + res.level / 2, res.n - 1)
     means = [res.mean_pre, res.mean_post]
     half = [q * res.sd_pre / np.sqrt(res.n), q * res.sd_post / np.sqrt(res.n)]
-    ax.errorbar([0, 1], means, yerr=half, color=PALETTE["blue"], marker="o", linewidth=2,
-                capsize=4, label=f"mean with {res.level:.0%} CI")
+    ax.errorbar(
+        [0, 1],
+        means,
+        yerr=half,
+        color=PALETTE["blue"],
+        marker="o",
+        linewidth=2,
+        capsize=4,
+        label=f"mean with {res.level:.0%} CI",
+    )
     ax.set_xticks([0, 1], ["before", "after"])
     ax.set_xlim(-0.3, 1.3)
     ax.set_ylabel("score")
-    ax.set_title(f"Change {res.estimate:+.3g} ({res.level:.0%} CI {res.ci_low:.3g} to "
-                 f"{res.ci_high:.3g}), n = {res.n}")
+    ax.set_title(
+        f"Change {res.estimate:+.3g} ({res.level:.0%} CI {res.ci_low:.3g} to "
+        f"{res.ci_high:.3g}), n = {res.n}"
+    )
     ax.legend(loc="best")
     return fig
 
 
-def effect_plot(terms: list[str], estimates: list[float], lows: list[float], highs: list[float],
-                ax: Any = None, *, xlabel: str = "difference (treated − comparison)",
-                title: str = "") -> Any:
+def effect_plot(
+    terms: list[str],
+    estimates: list[float],
+    lows: list[float],
+    highs: list[float],
+    ax: Any = None,
+    *,
+    xlabel: str = "difference (treated − comparison)",
+    title: str = "",
+) -> Any:
     """Point estimates with intervals, one row per term, and a line at zero."""
     fig, ax = new_figure(ax, figsize=(6.0, 0.6 * len(terms) + 1.6))
     y = np.arange(len(terms))[::-1]
     est = np.asarray(estimates, dtype=float)
-    ax.errorbar(est, y, xerr=[est - np.asarray(lows), np.asarray(highs) - est], fmt="o",
-                color=PALETTE["blue"], capsize=4)
+    ax.errorbar(
+        est,
+        y,
+        xerr=[est - np.asarray(lows), np.asarray(highs) - est],
+        fmt="o",
+        color=PALETTE["blue"],
+        capsize=4,
+    )
     ax.axvline(0, color=PALETTE["grey"], linewidth=1)
     ax.set_yticks(y, terms)
     ax.set_xlabel(xlabel)
@@ -62,8 +85,9 @@ def love_plot(balance: Any, ax: Any = None, *, threshold: float = 0.1) -> Any:
     """Absolute standardised mean differences before and after adjustment (a love plot)."""
     fig, ax = new_figure(ax, figsize=(6.0, 0.35 * len(balance) + 1.6))
     y = np.arange(len(balance))[::-1]
-    ax.scatter(balance["smd_before"].abs(), y, color=PALETTE["vermillion"], marker="o",
-               label="before")
+    ax.scatter(
+        balance["smd_before"].abs(), y, color=PALETTE["vermillion"], marker="o", label="before"
+    )
     ax.scatter(balance["smd_after"].abs(), y, color=PALETTE["blue"], marker="s", label="after")
     ax.axvline(threshold, color=PALETTE["grey"], linestyle="--", linewidth=1)
     ax.set_yticks(y, [str(i) for i in balance.index])

@@ -38,8 +38,11 @@ def test_pingouin_ancova_docstring_values():
     pg = pytest.importorskip("pingouin")
     a = pg.read_dataset("ancova")
     method = expand_covariates(a, ["Method"], drop_first=True).to_numpy()
-    table = _type2_anova(a["Scores"].to_numpy(float), True,
-                         {"Method": method, "Income": a[["Income"]].to_numpy(float)})
+    table = _type2_anova(
+        a["Scores"].to_numpy(float),
+        True,
+        {"Method": method, "Income": a[["Income"]].to_numpy(float)},
+    )
     row = table.loc["Method"]
     assert row["ss"] == pytest.approx(571.029883, abs=1e-5)
     assert row["df"] == 3
@@ -84,8 +87,13 @@ def test_nsw_experimental_benchmark_wooldridge():
     res = ancova(j, outcome="re78", treatment="train")
     assert res.estimate == pytest.approx(1.79434, abs=1e-5)
     # adjusting for pre-programme covariates in a randomised trial moves the estimate little
-    adj = ancova(j, outcome="re78", treatment="train", baseline="re75",
-                 covariates=["re74", "age", "educ", "black", "hisp", "married", "nodegree"])
+    adj = ancova(
+        j,
+        outcome="re78",
+        treatment="train",
+        baseline="re75",
+        covariates=["re74", "age", "educ", "black", "hisp", "married", "nodegree"],
+    )
     assert abs(adj.estimate - res.estimate) < 0.3
     assert adj.equivalence.loc["re75", "measure"] == "hedges_g"
 
@@ -115,9 +123,15 @@ MATCHIT_MATCHED = {
 }
 # same summary, "Summary of Balance for All Data": Std. Mean Diff., Var. Ratio
 MATCHIT_ALL = {
-    "age": (-0.3094, 0.4400), "educ": (0.0550, 0.4959), "race_black": (1.7615, None),
-    "race_hispan": (-0.3498, None), "race_white": (-1.8819, None), "married": (-0.8263, None),
-    "nodegree": (0.2450, None), "re74": (-0.7211, 0.5181), "re75": (-0.2903, 0.9563),
+    "age": (-0.3094, 0.4400),
+    "educ": (0.0550, 0.4959),
+    "race_black": (1.7615, None),
+    "race_hispan": (-0.3498, None),
+    "race_white": (-1.8819, None),
+    "married": (-0.8263, None),
+    "nodegree": (0.2450, None),
+    "re74": (-0.7211, 0.5181),
+    "re75": (-0.2903, 0.9563),
 }
 
 
@@ -151,14 +165,17 @@ def test_matchit_effect_regression_on_matched_data(lalonde, matched):
     import statsmodels.formula.api as smf
 
     m = lalonde.loc[matched.matched_data.index].assign(
-        w=matched.matched_data["weight"], subclass=matched.matched_data["subclass"])
+        w=matched.matched_data["weight"], subclass=matched.matched_data["subclass"]
+    )
     fit = smf.wls("re78 ~ treat + age + educ + race + re74 + re75", data=m, weights=m["w"]).fit(
-        cov_type="cluster", cov_kwds={"groups": m["subclass"]})
+        cov_type="cluster", cov_kwds={"groups": m["subclass"]}
+    )
     assert fit.params["treat"] == pytest.approx(1398.134870, abs=1e-4)
     assert fit.bse["treat"] == pytest.approx(723.745751, abs=1e-4)
     # and evalkit's own estimate is the matched difference in means with CR1 SEs
     peer = smf.wls("re78 ~ treat", data=m, weights=m["w"]).fit(
-        cov_type="cluster", cov_kwds={"groups": m["subclass"]})
+        cov_type="cluster", cov_kwds={"groups": m["subclass"]}
+    )
     assert matched.estimate == pytest.approx(peer.params["treat"], rel=1e-12)
     assert matched.se == pytest.approx(peer.bse["treat"], rel=1e-12)
 
@@ -169,8 +186,14 @@ def test_lalonde_iptw_ate(lalonde):
     # weights range 1.01 to 40.08; IPTW ATE 224.6763 (svyglm).
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EvalkitWarning)
-        res = propensity(lalonde, treatment="treat", outcome="re78", covariates=LALONDE_COVS,
-                         method="ipw", estimand="ATE")
+        res = propensity(
+            lalonde,
+            treatment="treat",
+            outcome="re78",
+            covariates=LALONDE_COVS,
+            method="ipw",
+            estimand="ATE",
+        )
     w = res.matched_data["weight"]
     assert w.min() == pytest.approx(1.01, abs=0.005)
     assert w.max() == pytest.approx(40.08, abs=0.005)
