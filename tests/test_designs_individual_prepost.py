@@ -167,3 +167,17 @@ def test_no_warning_without_attrition(scores):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         prepost(scores, pre="pre", post="post")
+
+
+def test_tool_published_reliability_is_used(scores):
+    # EPDS: split-half reliability .88 (Cox, Holden & Sagovsky 1987; published.md)
+    tools = pytest.importorskip("evalkit.tools")
+    try:
+        tools.get("epds")
+    except Exception:
+        pytest.skip("evalkit.tools has no EPDS spec")
+    res = prepost(scores, pre="pre", post="post", tool="epds", higher_is_better=False)
+    assert res.reliability == pytest.approx(0.88)
+    assert "epds" in res.reliability_source
+    s_diff = math.sqrt(2) * scores["pre"].std() * math.sqrt(1 - 0.88)
+    assert res.rci_threshold == pytest.approx(stats.norm.ppf(0.975) * s_diff)

@@ -127,6 +127,19 @@ def _dz_interval(t: float, n: int, level: float) -> tuple[float, float]:
     return bound(alpha / 2) / root_n, bound(1 - alpha / 2) / root_n
 
 
+def _published(value: Any) -> tuple[float, str]:
+    """A tool's published reliability: a number, or records with ``value`` (and ``scale``,
+    ``statistic``); the first record for the total score is used."""
+    if isinstance(value, (int, float)):
+        return float(value), "reliability"
+    records = list(value)
+    if not records:
+        raise ValueError("the tool lists no published reliability")
+    totals = [rec for rec in records if getattr(rec, "scale", "total") == "total"]
+    rec = (totals or records)[0]
+    return float(rec.value), str(getattr(rec, "statistic", "reliability"))
+
+
 def _lookup_reliability(
     tool: str | None, reliability: float | None
 ) -> tuple[float | None, str | None]:
@@ -151,7 +164,7 @@ def _lookup_reliability(
     try:
         from .. import tools  # built elsewhere; optional at this layer
 
-        r = float(tools.get(tool).published_reliability)
+        r, what = _published(tools.get(tool).published_reliability)
     except Exception as exc:  # unknown tool, no published value, or tools not available
         raise ParameterError(
             f"no published reliability was found for tool {tool!r} ({exc})",
@@ -164,7 +177,7 @@ def _lookup_reliability(
             key="tool",
             expected="pass reliability= directly",
         )
-    return r, f"published reliability of {tool}"
+    return r, f"published {what} of {tool}"
 
 
 def prepost(
