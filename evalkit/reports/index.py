@@ -67,7 +67,8 @@ def index_html(entries: Sequence[dict[str, Any]], *, synthesis: str | None = Non
     return (f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
             f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
             f"<title>{html.escape(title)}</title>\n<style>\n{_house_css()}\n</style>\n</head>\n"
-            f'<body>\n<main id="content">\n{body}\n</main>\n<footer class="page-footer"><p>'
+            '<body>\n<a class="skip-link" href="#content">Skip to the list of reports</a>\n'
+            f'<main id="content">\n{body}\n</main>\n<footer class="page-footer"><p>'
             f"Made with evalkit {html.escape(__version__)} on {_now()[:10]}.</p></footer>\n"
             "</body>\n</html>\n")
 
