@@ -14,7 +14,15 @@ import pandas as pd
 from ._validate import require_columns
 from .errors import DataError
 
-__all__ = ["item_columns", "scale_total", "overview", "paired_means"]
+__all__ = [
+    "item_columns",
+    "scale_total",
+    "overview",
+    "paired_means",
+    "out_of_range",
+    "blank_out_of_range",
+    "binary_column",
+]
 
 
 def item_columns(df: pd.DataFrame, prefix: str) -> list[str]:
@@ -137,3 +145,68 @@ def paired_means(
     out["n_pairs"] = out["n_pairs"].astype(int)
     out.index.name = "group"
     return out
+
+
+def out_of_range(
+    df: pd.DataFrame, columns: Sequence[str], *, low: float, high: float
+) -> pd.DataFrame:
+    """Answers outside ``low..high`` (or not whole numbers), per column.
+
+    Returns one row per column with at least one such answer: ``column``,
+    ``n_out_of_range`` and up to five distinct ``values`` found. Text that is
+    not a number counts as out of range. An empty frame means all answers fit.
+
+    >>> out_of_range(pd.DataFrame({"q1": [0, 3, 7], "q2": [1, None, 2]}), ["q1", "q2"], low=0, high=3)
+      column  n_out_of_range values
+    0     q1               1      7
+    """
+    require_columns(df, columns, what="records")
+    rows = []
+    for col in columns:
+        raw = df[col]
+        num = pd.to_numeric(raw, errors="coerce")
+        bad = raw.notna() & (num.isna() | (num < low) | (num > high) | (num % 1 != 0))
+        if bad.any():
+            values = ", ".join(str(v) for v in pd.unique(raw[bad])[:5])
+            rows.append({"column": str(col), "n_out_of_range": int(bad.sum()), "values": values})
+    return pd.DataFrame(rows, columns=["column", "n_out_of_range", "values"])
+
+
+def blank_out_of_range(df: pd.DataFrame, columns: Sequence[str], *, low: float,
+                       high: float) -> pd.DataFrame:
+    """A copy of ``df`` with answers outside ``low..high`` set to missing (see :func:`out_of_range`).
+
+    Reports say how many answers were blanked; nothing is changed silently.
+    """
+    out = df.copy()
+    for col in columns:
+        num = pd.to_numeric(out[col], errors="coerce")
+        keep = num.between(low, high) & (num % 1 == 0)
+        out[col] = num.where(keep)
+    return out
+
+
+def binary_column(df: pd.DataFrame, column: str) -> pd.Series:
+    """A 0/1 integer column (1 = received the service), with a clear error otherwise.
+
+    Accepts 0/1, True/False and "yes"/"no" (any case). Missing values are an error:
+    everyone must be in one group or the other.
+
+    >>> binary_column(pd.DataFrame({"t": ["Yes", "no", "YES"]}), "t").tolist()
+    [1, 0, 1]
+    """
+    require_columns(df, [column], what="records")
+    raw = df[column]
+    if raw.isna().any():
+        raise DataError("group is missing", column=column,
+                        rows=list(df.index[raw.isna()] + 2)[:20],
+                        allowed="1 (received the service) or 0 (comparison) in every row "
+                                "(row numbers count the header as 1)")
+    text = raw.astype(str).str.strip().str.lower()
+    mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
+    bad = ~text.isin(list(mapping))
+    if bad.any():
+        raise DataError("group must be binary", column=column,
+                        rows=list(df.index[bad] + 2)[:20], values=list(raw[bad].head(5)),
+                        allowed="1/0, true/false or yes/no")
+    return text.map(mapping).astype(int)

@@ -16,6 +16,10 @@ __all__ = [
     "demo_area_records",
     "demo_indicators",
     "demo_matrix",
+    "individual_trial",
+    "staggered_panel",
+    "interrupted_series",
+    "synthetic_panel",
     "SYNTHETIC_NOTICE",
 ]
 
@@ -378,12 +382,14 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
         "imd_quintile": imd_quintile,
     }
     # EPDS-like: total around 8-10 at baseline; item 10 (self-harm) answered above 0 rarely.
-    epds = {"center": 0.7, "item_shift": {9: 1.6}}
+    epds = {"center": 0.7, "item_shift": {9: 2.3}}
     wem = {"center": -0.5}
-    epds_pre = _blank_at_random(_ordinal_items(distress, 10, 0, 3, rng, **epds), 0.02, rng)
-    epds_post = _blank_at_random(_ordinal_items(distress_post, 10, 0, 3, rng, **epds), 0.02, rng)
-    wem_pre = _blank_at_random(_ordinal_items(wellbeing, 14, 1, 5, rng, **wem), 0.02, rng)
-    wem_post = _blank_at_random(_ordinal_items(wellbeing_post, 14, 1, 5, rng, **wem), 0.02, rng)
+    # A few blank answers (0.6% of items): with whole-scale scoring rules about 6% of
+    # EPDS totals are then missing, as in routine data.
+    epds_pre = _blank_at_random(_ordinal_items(distress, 10, 0, 3, rng, **epds), 0.006, rng)
+    epds_post = _blank_at_random(_ordinal_items(distress_post, 10, 0, 3, rng, **epds), 0.006, rng)
+    wem_pre = _blank_at_random(_ordinal_items(wellbeing, 14, 1, 5, rng, **wem), 0.006, rng)
+    wem_post = _blank_at_random(_ordinal_items(wellbeing_post, 14, 1, 5, rng, **wem), 0.006, rng)
 
     # Drop-out: about 12-25% have no follow-up, more often those more distressed at baseline.
     p_drop = 1 / (1 + np.exp(-(-1.6 + 0.35 * distress + rng.normal(0, 0.3))))
@@ -446,7 +452,7 @@ def demo_indicators(*, n_areas: int = 20, seed: int = 2026) -> tuple[pd.DataFram
 def demo_matrix(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
     """Maturity-matrix self-assessments: 3-6 partners per area rate each element 1-5 at two dates.
 
-    Columns: ``area_id, partner, element, dimension, level, date``.
+    Columns: ``area, partner, element, level, date`` (as :func:`evalkit.matrix.read_ratings` reads them).
     """
     rng = np.random.default_rng([seed, 4242])
     rows = []
@@ -456,14 +462,14 @@ def demo_matrix(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
         area_level = rng.uniform(1.6, 3.6)
         element_level = {e: rng.normal(0.0, 0.5) for _, e in DEMO_MATRIX_ELEMENTS}
         gain = rng.uniform(0.0, 0.8)
+        leniency = {p: rng.normal(0.0, 0.35) for p in partners}  # each partner's own tendency
         for t, date in enumerate(DEMO_ASSESSMENT_DATES):
             for partner in partners:
-                leniency = rng.normal(0.0, 0.35)
-                for dim, element in DEMO_MATRIX_ELEMENTS:
-                    value = area_level + element_level[element] + leniency + t * gain
+                for _dim, element in DEMO_MATRIX_ELEMENTS:
+                    value = area_level + element_level[element] + leniency[partner] + t * gain
                     level = int(np.clip(np.rint(value + rng.normal(0.0, 0.45)), 1, 5))
-                    rows.append({"area_id": area_id, "partner": str(partner), "element": element,
-                                 "dimension": dim, "level": level, "date": date})
+                    rows.append({"area": area_id, "partner": str(partner), "element": element,
+                                 "level": level, "date": date})
     return pd.DataFrame(rows)
 
 

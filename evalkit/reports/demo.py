@@ -59,7 +59,9 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
     data["matrix"].to_csv(d / "matrix.csv", index=False)
     data["truth"].to_csv(d / "truth.csv", index=False, float_format="%.6f")
     (d / "README.md").write_text(_README.format(notice=SYNTHETIC_NOTICE), encoding="utf-8")
-    for row in data["areas"].itertuples():
+    designs = ["comparison", "multilevel", "propensity", "comparison", "prepost"]
+    starts = data["truth"].set_index("area_id")["breastfeeding_6_8_weeks_start_month"]
+    for i, row in enumerate(data["areas"].itertuples()):
         params = {
             "area_id": row.area_id,
             "area_name": row.area_name,
@@ -70,7 +72,18 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
             "outcome_tool": "epds",
             "outcome_pre_prefix": "epds_pre_",
             "outcome_post_prefix": "epds_post_",
-            "design": "prepost",
+            "second_tool": "wemwbs",
+            "second_pre_prefix": "wemwbs_pre_",
+            "second_post_prefix": "wemwbs_post_",
+            "design": designs[i % len(designs)],
+            "covariates": ["mother_age", "first_baby", "imd_quintile"],
+            "hoped_effect": 0.3,
+            "follow_up_weeks": 26,
+            "indicators": (d / "indicators.csv").as_posix(),
+            "indicator": "breastfeeding_6_8_weeks",
+            "indicator_label": "babies breastfed at 6 to 8 weeks",
+            "intervention_month": int(starts[row.area_id]),
+            "matrix": (d / "matrix.csv").as_posix(),
             "suppression_threshold": 10,
             "data_source": f"Synthetic demo data for {row.area_name}, a fictional area in "
                            f"{row.region} (evalkit.simulate, seed {seed}).",

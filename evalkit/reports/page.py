@@ -37,6 +37,7 @@ __all__ = [
     "figure",
     "show",
     "record",
+    "Findings",
 ]
 
 
@@ -161,3 +162,50 @@ def _jsonable(value: Any) -> Any:
     if hasattr(value, "to_dict"):
         return value.to_dict()
     return str(value) if not isinstance(value, (int, float, str, bool)) else value
+
+
+class Findings:
+    """Runs analyses for a report, keeping their warnings and errors per section.
+
+    A section whose analysis fails shows why instead of stopping the whole report;
+    warnings (few clusters, dropped rows...) are shown where they apply.
+
+    >>> f = Findings()
+    >>> f.run("outcomes", lambda: 1 / 2)
+    0.5
+    """
+
+    def __init__(self) -> None:
+        self.notes: dict[str, list[tuple[str, str]]] = {}
+
+    def run(self, section: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
+        """``fn(*args, **kwargs)``, or ``None`` when it raises an evalkit error."""
+        import warnings
+
+        from ..errors import EvalkitError
+
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            try:
+                result = fn(*args, **kwargs)
+            except EvalkitError as exc:
+                self.add(section, str(exc), kind="alert")
+                result = None
+        for w in caught:
+            if issubclass(w.category, UserWarning):
+                self.add(section, str(w.message), kind="warning")
+        return result
+
+    def add(self, section: str, text: str, *, kind: str = "warning") -> None:
+        """Keep a note for a section (duplicates are kept once)."""
+        notes = self.notes.setdefault(section, [])
+        if (kind, text) not in notes:
+            notes.append((kind, text))
+
+    def show(self, section: str) -> Block:
+        """The section's notes as callouts (empty when there are none)."""
+        out = Block("")
+        for kind, text in self.notes.get(section, []):
+            label = "Could not be estimated:" if kind == "alert" else "Note:"
+            out = out + callout(text, kind=kind, heading_text=label)
+        return out

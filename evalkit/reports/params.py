@@ -43,14 +43,22 @@ TABLE_SUFFIXES = (".csv", ".xlsx")
 PARAM_SUFFIXES = (".yaml", ".yml")
 _AREA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
-Design = Literal["prepost"]
+Design = Literal["prepost", "comparison", "multilevel", "propensity"]
+
+
+def _split_list(v: Any) -> Any:
+    """A list from YAML, or a comma-separated spreadsheet cell."""
+    if isinstance(v, str):
+        return [x.strip() for x in v.split(",") if x.strip()]
+    return v
 
 
 class AreaParams(BaseModel):
     """Parameters of one area's report (the template's ``parameters`` cell).
 
     Every field here is a parameter of ``templates/area_report.ipynb`` with the
-    same name and default; a test keeps the two in step.
+    same name and default; a test keeps the two in step. Optional data files are
+    given as ``""`` (empty) to leave their section out.
     """
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
@@ -68,11 +76,28 @@ class AreaParams(BaseModel):
                                     description="item columns before: prefix + item number")
     outcome_post_prefix: str = Field("epds_post_", min_length=1,
                                      description="item columns after: prefix + item number")
-    design: Design = Field("prepost", description="evaluation design")
+    second_tool: str = Field("", description="a second measure, or empty for none")
+    second_pre_prefix: str = Field("", description="its item columns before")
+    second_post_prefix: str = Field("", description="its item columns after")
+    design: Design = Field("comparison", description="evaluation design")
+    covariates: list[str] = Field(default_factory=list,
+                                  description="columns to adjust for (a list, or comma-separated)")
+    hoped_effect: float = Field(0.3, gt=0, le=2,
+                                description="the effect hoped for, in standard deviations")
+    follow_up_weeks: int = Field(26, ge=1, le=520, description="weeks between the two measurements")
+    indicators: str = Field("", description="monthly indicator counts (.csv or .xlsx), or empty")
+    indicator: str = Field("", description="which indicator in that file")
+    indicator_label: str = Field("", max_length=200,
+                                 description="the indicator's name in the report")
+    intervention_month: int = Field(0, ge=0, description="month the service started (0: none)")
+    matrix: str = Field("", description="maturity-matrix ratings (.csv or .xlsx), or empty")
     suppression_threshold: int = Field(10, ge=5, le=100,
                                        description="counts below this are suppressed")
     data_source: str = Field("", max_length=500, description="where the data came from")
     synthetic: bool = Field(False, description="true for demo data: a banner says so")
+
+    _split = field_validator("covariates", mode="before")(classmethod(
+        lambda cls, v: _split_list(v)))
 
     @field_validator("area_id")
     @classmethod
@@ -89,8 +114,27 @@ class AreaParams(BaseModel):
             raise ValueError("must be a .csv, .xlsx or .sav file")
         return v
 
+    @field_validator("indicators", "matrix")
+    @classmethod
+    def _table_suffix(cls, v: str) -> str:
+        if v and not v.lower().endswith(TABLE_SUFFIXES):
+            raise ValueError("must be a .csv or .xlsx file, or empty")
+        return v
+
+    @field_validator("outcome_tool", "second_tool")
+    @classmethod
+    def _known_tool(cls, v: str) -> str:
+        if not v:
+            return v
+        from ..tools import available
+
+        names = available()
+        if v not in names:
+            raise ValueError(f"must be one of {', '.join(names)}")
+        return v
+
     # keys whose values are input files: hashed for the cache, checked for existence
-    FILE_KEYS: ClassVar[tuple[str, ...]] = ("records",)
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("records", "indicators", "matrix")
 
 
 def template_parameter_names() -> list[str]:
@@ -176,17 +220,20 @@ def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
             key, msg = _explain(err)
             problems.append(f"{where}: key {key!r}: {msg}")
         return None
-    for key in AreaParams.FILE_KEYS:
-        value = getattr(model, key)
-        if value and not Path(value).is_file():
-            problems.append(
-                f"{where}: key {key!r}: file not found: {value} (paths are relative to the "
-                f"folder you run evalkit from, {os.getcwd()})")
-            model = None
-            break
-    if model is not None:
-        _check_columns(model, where, problems)
-    return model
+    missing = [k for k in AreaParams.FILE_KEYS
+               if getattr(model, k) and not Path(getattr(model, k)).is_file()]
+    for key in missing:
+        problems.append(
+            f"{where}: key {key!r}: file not found: {getattr(model, key)} (paths are relative "
+            f"to the folder you run evalkit from, {os.getcwd()})")
+    if model.indicators and not model.indicator:
+        problems.append(f"{where}: key 'indicator': is empty but 'indicators' names a file "
+                        "(say which indicator to report)")
+    if missing:
+        return None
+    before = len(problems)
+    _check_columns(model, where, problems)
+    return model if len(problems) == before else None
 
 
 def _header(path: str) -> list[str] | None:
@@ -213,22 +260,47 @@ def _header(path: str) -> list[str] | None:
     return None
 
 
+#: columns each optional table must have
+_TABLE_COLUMNS = {
+    "indicators": ("area_id", "indicator", "month", "numerator", "denominator"),
+    "matrix": ("area", "partner", "element", "level", "date"),
+}
+
+
 def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
+    for key, needed in _TABLE_COLUMNS.items():
+        path = getattr(model, key)
+        if not path:
+            continue
+        header = _header(path)
+        lacking = [c for c in needed if header is not None and c not in header]
+        if header is None:
+            problems.append(f"{where}: key {key!r}: cannot read the column names of {path}")
+        elif lacking:
+            problems.append(f"{where}: key {key!r}: {path} has no column(s) "
+                            + ", ".join(repr(c) for c in lacking)
+                            + f" (needed: {', '.join(needed)})")
     columns = _header(model.records)
     if columns is None:
         problems.append(f"{where}: key 'records': cannot read the column names of "
                         f"{model.records} (is it a valid {Path(model.records).suffix} file?)")
         return
-    present = set(columns)
-    for key in ("id_column", "treatment_column", "setting_column"):
-        col = getattr(model, key)
-        if col not in present:
+    wanted = [(k, getattr(model, k)) for k in ("id_column", "treatment_column", "setting_column")]
+    wanted += [("covariates", c) for c in model.covariates]
+    for key, col in wanted:
+        if col not in columns:
             close = difflib.get_close_matches(col, columns, n=1)
             hint = f"; did you mean {close[0]!r}?" if close else ""
             problems.append(f"{where}: key {key!r}: no column {col!r} in {model.records}{hint}")
-    for key in ("outcome_pre_prefix", "outcome_post_prefix"):
+    prefixes = ["outcome_pre_prefix", "outcome_post_prefix"]
+    if model.second_tool:
+        prefixes += ["second_pre_prefix", "second_post_prefix"]
+    for key in prefixes:
         prefix = getattr(model, key)
-        if not any(c.startswith(prefix) for c in columns):
+        if not prefix:
+            problems.append(f"{where}: key {key!r}: is empty but second_tool is "
+                            f"{model.second_tool!r} (give the item column prefix)")
+        elif not any(c.startswith(prefix) for c in columns):
             problems.append(f"{where}: key {key!r}: no column in {model.records} starts with "
                             f"{prefix!r}")
 

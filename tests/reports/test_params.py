@@ -26,7 +26,7 @@ def test_schema_keys_are_exactly_the_template_parameters():
     assert list(declared) == list(AreaParams.model_fields)
     # and the defaults agree, so plain papermill and evalkit render behave the same
     for name, info in declared.items():
-        default = AreaParams.model_fields[name].default
+        default = AreaParams.model_fields[name].get_default(call_default_factory=True)
         if info["default"] is not None and default is not None and name not in {"area_id", "area_name", "records"}:
             assert eval(info["default"]) == default, name  # noqa: S307 - literals from our template
 
