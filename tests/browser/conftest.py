@@ -40,8 +40,10 @@ A4_CONTENT_WIDTH = round((210 - 2 * 14) / 25.4 * 96)
 def unavailable(reason: str) -> None:
     """Skip the browser tests, or fail them under ``CI=true`` (CI must run them)."""
     if os.environ.get("CI", "").strip().lower() == "true":
-        pytest.fail(f"{reason} (CI=true: the browser tests must run in CI; "
-                    "run 'make chromium')", pytrace=False)
+        pytest.fail(
+            f"{reason} (CI=true: the browser tests must run in CI; run 'make chromium')",
+            pytrace=False,
+        )
     pytest.skip(reason)
 
 
@@ -88,14 +90,24 @@ def site(browser, tmp_path_factory) -> Site:
     os.chdir(folder)  # the demo's parameter files hold paths relative to this folder
     try:
         params = write_demo(Path("data") / "demo")
-        args = ["render", *(str(params / f"{a}.yaml") for a in AREAS), "--out", "site",
-                "--jobs", "2", "--quiet"]
+        args = [
+            "render",
+            *(str(params / f"{a}.yaml") for a in AREAS),
+            "--out",
+            "site",
+            "--jobs",
+            "2",
+            "--quiet",
+        ]
         result = CliRunner().invoke(app, args)
     finally:
         os.chdir(old)
     if result.exit_code != 0:
-        pytest.fail(f"evalkit {' '.join(args)} exited with {result.exit_code}:\n"
-                    f"{result.output}\n{result.exception!r}", pytrace=False)
+        pytest.fail(
+            f"evalkit {' '.join(args)} exited with {result.exit_code}:\n"
+            f"{result.output}\n{result.exception!r}",
+            pytrace=False,
+        )
     return Site(folder / "site")
 
 
@@ -145,8 +157,10 @@ def audit_page(browser, url: str) -> dict[str, Any]:
     page = context.new_page()
     console: list[str] = []
     requests: list[str] = []
-    page.on("console", lambda m: console.append(f"{m.type}: {m.text}")
-            if m.type in ("error", "assert") else None)
+    page.on(
+        "console",
+        lambda m: console.append(f"{m.type}: {m.text}") if m.type in ("error", "assert") else None,
+    )
     page.on("pageerror", lambda e: console.append(f"uncaught: {e}"))
     page.on("request", lambda r: requests.append(r.url))
     page.on("requestfailed", lambda r: console.append(f"request failed: {r.url[:100]}"))
@@ -164,7 +178,8 @@ def audit_page(browser, url: str) -> dict[str, Any]:
              .filter(e => e.getBoundingClientRect().right > w + 1)
              .slice(0, 5).map(e => e.tagName.toLowerCase() + '.' + e.className + ' ' +
                               Math.round(e.getBoundingClientRect().right) + 'px')""",
-        A4_CONTENT_WIDTH)
+        A4_CONTENT_WIDTH,
+    )
     pdf = page.pdf(format="A4", print_background=True)
     facts["pdf_pages"] = len(re.findall(rb"/Type\s*/Page\b", pdf))
     facts["pdf_boxes"] = {b.decode() for b in re.findall(rb"/MediaBox\s*\[[^\]]*\]", pdf)}
@@ -177,7 +192,8 @@ def audit_page(browser, url: str) -> dict[str, Any]:
     main = page.locator("main")
     facts["nojs_main"] = main.first.inner_text() if main.count() else None
     facts["nojs_images"] = page.locator("img").evaluate_all(
-        "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)")
+        "imgs => imgs.map(i => i.complete && i.naturalWidth > 0)"
+    )
     nojs.close()
     return facts
 

@@ -17,13 +17,17 @@ import pytest
 
 from .conftest import A4_CONTENT_WIDTH, AREAS
 
-pytestmark = pytest.mark.browser
+# one worker renders the site once under 'pytest -n N --dist loadgroup'
+pytestmark = [pytest.mark.browser, pytest.mark.xdist_group("browser")]
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_PDF_PAGES = 40
 #: what must never reach a reader: tracebacks and Python reprs of objects
-LEAKS = re.compile(r"Traceback \(most recent call last\)|<Figure size \d|"
-                   r"<matplotlib\.|object at 0x[0-9a-f]+>|^\s*(In|Out)\s*\[\d*\]:", re.M)
+LEAKS = re.compile(
+    r"Traceback \(most recent call last\)|<Figure size \d|"
+    r"<matplotlib\.|object at 0x[0-9a-f]+>|^\s*(In|Out)\s*\[\d*\]:",
+    re.M,
+)
 
 
 def test_no_console_errors(audit, page_rel):
@@ -34,7 +38,9 @@ def test_no_console_errors(audit, page_rel):
 def test_no_network_requests(audit, page_rel):
     facts = audit(page_rel)
     others = [u for u in facts["requests"] if not u.startswith(("file:", "data:"))]
-    assert not others and not facts["blocked"], f"requests beyond file:/data: {others + facts['blocked']}"
+    assert not others and not facts["blocked"], (
+        f"requests beyond file:/data: {others + facts['blocked']}"
+    )
 
 
 def test_every_image_loaded_with_alt_text(audit, page_rel):
@@ -100,7 +106,8 @@ def test_prints_on_a4(audit, page_rel):
         assert abs(w - 595.3) < 2 and abs(h - 841.9) < 2, f"not A4: {box}"
     assert not facts["print_overflow"], (
         f"content wider than the A4 text width ({A4_CONTENT_WIDTH} px) is cut off in print: "
-        f"{facts['print_overflow']}")
+        f"{facts['print_overflow']}"
+    )
 
 
 def _describe(violations: list[dict]) -> str:
@@ -114,8 +121,9 @@ def _describe(violations: list[dict]) -> str:
 
 
 def test_axe_no_serious_or_critical_violations(audit, page_rel):
-    violations = [v for v in audit(page_rel)["axe"]["violations"]
-                  if v["impact"] in ("serious", "critical")]
+    violations = [
+        v for v in audit(page_rel)["axe"]["violations"] if v["impact"] in ("serious", "critical")
+    ]
     assert not violations, f"axe-core on {page_rel}:\n{_describe(violations)}"
 
 
@@ -149,7 +157,8 @@ def test_first_tab_reaches_a_visible_skip_link(site, browser, page_rel):
     finally:
         context.close()
     assert (focused["href"] or "").startswith("#") and focused["text"], (
-        f"the first Tab does not reach a skip link: {focused}")
+        f"the first Tab does not reach a skip link: {focused}"
+    )
     assert focused["visible"], "the skip link stays hidden when focused"
 
 
