@@ -518,9 +518,10 @@ def checklist(
     mdes = _optional_number("mdes", mdes, lo=1e-12, what=positive)
     hoped = _optional_number("hoped_effect", hoped_effect, lo=1e-12, what=positive)
     dropout = _proportion("dropout", dropout)
-    differential = _proportion(
-        "differential_dropout", None if differential_dropout is None else abs(differential_dropout)
+    signed = _optional_number(
+        "differential_dropout", differential_dropout, what="a proportion between 0 and 1"
     )
+    differential = _proportion("differential_dropout", None if signed is None else abs(signed))
     smd = _optional_number("baseline_smd", baseline_smd, what="a finite number")
     weeks = _optional_number("follow_up_weeks", follow_up_weeks, lo=0.0, what="0 or more weeks")
     adjusted = _optional_bool("baseline_adjusted", baseline_adjusted)

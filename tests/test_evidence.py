@@ -164,7 +164,9 @@ def test_no_outcome_data_is_level_1(kwargs):
     assert "No outcome data" in res.reasons[0]
     table = res.table.set_index("check")
     assert table.loc["outcome_data", "met"] is False
-    assert (table.drop(["design", "outcome_data", "replication"])["status"] == "not applicable").all()
+    assert (
+        table.drop(["design", "outcome_data", "replication"])["status"] == "not applicable"
+    ).all()
 
 
 @pytest.mark.parametrize("design", DESIGNS[1:])
@@ -173,8 +175,7 @@ def test_no_improvement_is_level_1_whatever_the_design(design):
     res = checklist(**{**GOOD, "design": design, "n_comparison": n_comp, "improved": False})
     assert res.level == 1
     assert res.reasons == (
-        "The outcome did not improve, so this evaluation gives no evidence that the service "
-        "works.",
+        "The outcome did not improve, so this evaluation gives no evidence that the service works.",
     )
 
 
@@ -210,13 +211,32 @@ settings_fast = settings(max_examples=150, deadline=None)
     improved=st.one_of(st.none(), st.booleans()),
 )
 def test_level_is_never_4_and_3_only_when_every_key_row_is_met(
-    design, n_treated, n_comparison, reliability, mdes, hoped, dropout, diff, smd, weeks,
-    validated, improved,
+    design,
+    n_treated,
+    n_comparison,
+    reliability,
+    mdes,
+    hoped,
+    dropout,
+    diff,
+    smd,
+    weeks,
+    validated,
+    improved,
 ):
     res = checklist(
-        design=design, n_treated=n_treated, n_comparison=n_comparison, reliability=reliability,
-        mdes=mdes, hoped_effect=hoped, dropout=dropout, differential_dropout=diff,
-        baseline_smd=smd, follow_up_weeks=weeks, validated_measure=validated, improved=improved,
+        design=design,
+        n_treated=n_treated,
+        n_comparison=n_comparison,
+        reliability=reliability,
+        mdes=mdes,
+        hoped_effect=hoped,
+        dropout=dropout,
+        differential_dropout=diff,
+        baseline_smd=smd,
+        follow_up_weeks=weeks,
+        validated_measure=validated,
+        improved=improved,
     )
     assert res.level in (1, 2, 3)
     keys = res.table[res.table["key"]]
@@ -234,17 +254,36 @@ def test_result_contract():
     assert dataclasses.is_dataclass(res)
     with pytest.raises(dataclasses.FrozenInstanceError):
         res.level = 4
-    assert res.caveat == CAVEAT == (
-        "This is an indicative level worked out by evalkit from this evaluation's design and "
-        "data. It is not an EIF rating."
+    assert (
+        res.caveat
+        == CAVEAT
+        == (
+            "This is an indicative level worked out by evalkit from this evaluation's design and "
+            "data. It is not an EIF rating."
+        )
     )
     frame = res.to_frame()
     assert list(frame.columns) == [
-        "check", "criterion", "value", "threshold", "met", "status", "key", "why",
+        "check",
+        "criterion",
+        "value",
+        "threshold",
+        "met",
+        "status",
+        "key",
+        "why",
     ]
     assert list(frame["check"]) == [
-        "design", "outcome_data", "improved", "reliability", "validated_measure", "dropout",
-        "differential_dropout", "baseline_equivalence", "sample_size", "follow_up",
+        "design",
+        "outcome_data",
+        "improved",
+        "reliability",
+        "validated_measure",
+        "dropout",
+        "differential_dropout",
+        "baseline_equivalence",
+        "sample_size",
+        "follow_up",
         "replication",
     ]
     frame.loc[0, "value"] = "changed"  # a copy: the result is not changed
@@ -287,6 +326,8 @@ def test_table_values_read_as_plain_english():
         ({"dropout": 15}, "for 15% give 0.15"),
         ({"differential_dropout": 1.5}, "for 1.5% give 0.015"),
         ({"dropout": -0.1}, "a proportion between 0 and 1"),
+        ({"differential_dropout": "5%"}, "differential_dropout='5%'"),
+        ({"differential_dropout": -15}, "for 15% give 0.15"),
         ({"reliability": 1.2}, "reliability=1.2"),
         ({"reliability": float("nan")}, "reliability=nan"),
         ({"mdes": 0}, "mdes=0"),
@@ -304,7 +345,13 @@ def test_bad_arguments_raise_parameter_errors(override, message):
 def test_numpy_and_pandas_scalars_are_accepted():
     import numpy as np
 
-    res = checklist(**{**GOOD, "n_treated": np.int64(150), "reliability": np.float64(0.85),
-                       "improved": np.bool_(True)})
+    res = checklist(
+        **{
+            **GOOD,
+            "n_treated": np.int64(150),
+            "reliability": np.float64(0.85),
+            "improved": np.bool_(True),
+        }
+    )
     assert res.level == 3
     assert isinstance(res.table, pd.DataFrame)
