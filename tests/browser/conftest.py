@@ -1,6 +1,6 @@
 """Fixtures for the browser tests: Debian's Chromium driven by Playwright, and a small site.
 
-The site is two demo areas rendered with ``evalkit render`` (as a user would) into a
+The site is three demo areas rendered with ``evalkit render`` (as a user would) into a
 temporary folder: ``index.html``, ``areas/<id>.html`` and, when ``evalkit render``
 builds it, ``synthesis.html``.
 
@@ -29,8 +29,8 @@ LAUNCH_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
-#: the demo areas rendered for the tests
-AREAS = ("A01", "A02")
+#: the demo areas rendered for the tests (three: the synthesis pools them)
+AREAS = ("A01", "A02", "A03")
 #: the pages checked one by one (a page that this evalkit does not build is skipped)
 PAGES = {"index": "index.html", "area": f"areas/{AREAS[0]}.html", "synthesis": "synthesis.html"}
 #: what the A4 page leaves for content: 210 mm less house.css's 2 x 14 mm margins, in CSS px
