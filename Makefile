@@ -39,7 +39,7 @@ demo: $(VENV)/.installed  ## render the 20-area demo into reports/
 	$(BIN)/evalkit demo --jobs $(JOBS)
 
 test: $(VENV)/.installed-test chromium  ## run the test suite (not the slow simulation studies)
-	$(BIN)/python -m pytest -n $(JOBS) $(PYTEST_ARGS)
+	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
 test-slow: $(VENV)/.installed-test  ## the coverage simulation studies (minutes)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)

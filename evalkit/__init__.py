@@ -40,6 +40,8 @@ _SUBMODULES = {
     "results",
     "errors",
     "describe",
+    "evidence",
+    "narrative",
 }
 
 __all__ = [

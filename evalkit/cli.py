@@ -123,8 +123,26 @@ def _progress_callbacks(quiet: bool):
     return on_start, on_done, lambda: None
 
 
+def _synthesis(area_jobs, out: Path, force: bool):
+    """Render the cross-area synthesis from the areas' results (None when there are none)."""
+    from .reports.paths import template_path
+    from .reports.render import render_page, synthesis_params
+
+    if not any((out / "areas").glob("*.json")):
+        return None
+    _err("Rendering the cross-area synthesis ...")
+    outcome = render_page("synthesis", out, template=template_path("synthesis_report.ipynb"),
+                          params=synthesis_params(area_jobs, out),
+                          inputs=sorted((out / "areas").glob("*.json")),
+                          title="Cross-area synthesis", force=force)
+    if outcome.status == "failed":
+        _err("Synthesis FAILED" + (f" at cell {outcome.cell}" if outcome.cell else "")
+             + f": {outcome.error}")
+    return outcome
+
+
 def _render(params: list[Path], out: Path, jobs: int | None, force: bool,
-            template: Path | None, quiet: bool) -> int:
+            template: Path | None, quiet: bool, with_synthesis: bool = True) -> int:
     from .reports.index import write_index
     from .reports.params import load_jobs
     from .reports.render import render_areas
@@ -145,7 +163,13 @@ def _render(params: list[Path], out: Path, jobs: int | None, force: bool,
         _fail_input(exc)
     finally:
         close()
-    index = write_index(out, outcomes)
+    synthesis = _synthesis(area_jobs, out, force) if with_synthesis else None
+    index = write_index(
+        out, outcomes,
+        synthesis="synthesis.html" if (out / "synthesis.html").exists() else None,
+        synthesis_error=(f"cell {synthesis.cell}: {synthesis.error}" if synthesis.cell
+                         else synthesis.error) if synthesis and synthesis.status == "failed"
+        else None)
     failed = [o for o in outcomes if o.status == "failed"]
     took = time.perf_counter() - t0
     rendered = sum(o.status == "rendered" for o in outcomes)
@@ -154,8 +178,9 @@ def _render(params: list[Path], out: Path, jobs: int | None, force: bool,
     if failed:
         _err("Failed: " + ", ".join(o.area_id for o in failed)
              + ". Their previous reports (if any) were kept. Details in the index.")
+    synthesis_failed = synthesis is not None and synthesis.status == "failed"
     typer.echo(f"Index: {index}")
-    return EXIT_FAILED if failed else 0
+    return EXIT_FAILED if failed or synthesis_failed else 0
 
 
 @app.command()
@@ -171,15 +196,17 @@ def render(
     template: Annotated[Optional[Path], typer.Option(
         help="Template notebook \\[default: templates/area_report.ipynb].")] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Report failures only.")] = False,
+    synthesis: Annotated[bool, typer.Option(
+        help="Also render the cross-area synthesis (synthesis.html).")] = True,
 ) -> None:
-    """Render one HTML report per area, and an index.
+    """Render one HTML report per area, a cross-area synthesis and an index.
 
     Each area's parameters are checked first (all problems in all files are listed
     at once). Areas then run in parallel; one area's failure never stops the
     others or overwrites its last good report. An area whose template, parameters,
     data and evalkit version are unchanged is skipped (--force renders it anyway).
     """
-    raise typer.Exit(_render(params, out, jobs, force, template, quiet))
+    raise typer.Exit(_render(params, out, jobs, force, template, quiet, synthesis))
 
 
 @app.command()

@@ -331,12 +331,18 @@ def _baseline_row(design: str, smd: float | None, adjusted: bool, low_dropout: b
     )
 
 
+def _count(n: int, threshold: int) -> str:
+    """A count as report text: counts below the disclosure threshold are not printed."""
+    return f"fewer than {threshold}" if n < threshold else str(n)
+
+
 def _sample_row(
-    design: str, n_treated: int, n_comparison: int, mdes: float | None, hoped: float | None
+    design: str, n_treated: int, n_comparison: int, mdes: float | None, hoped: float | None,
+    threshold: int = 10,
 ):
-    people = f"{n_treated} in the service group"
+    people = f"{_count(n_treated, threshold)} in the service group"
     if design in COMPARISON_DESIGNS:
-        people += f", {n_comparison} in the comparison group"
+        people += f", {_count(n_comparison, threshold)} in the comparison group"
     if mdes is None or hoped is None:
         value, met = f"{people}; smallest detectable effect not known", None
         threshold = "smallest detectable effect no larger than the effect hoped for"
@@ -415,6 +421,7 @@ def checklist(
     follow_up_weeks: float | None = None,
     validated_measure: bool = True,
     improved: bool | None = None,
+    threshold: int = 10,
 ) -> EvidenceResult:
     """A strength-of-evidence checklist and the indicative level it gives.
 
@@ -466,6 +473,9 @@ def checklist(
         Whether the outcome measure is an established, validated tool.
     improved : bool, optional
         Whether the outcome improved (the interval excludes no change, in the good direction).
+    threshold : int
+        Disclosure threshold: group sizes below it are written "fewer than 10", never as
+        the number (default 10, as the reports' suppression).
 
     Returns
     -------
@@ -546,7 +556,7 @@ def checklist(
         _row(
             "outcome_data",
             "Outcomes were measured for people who used the service",
-            f"{n_treated} in the service group" if design != "none" else "none",
+            f"{_count(n_treated, threshold)} in the service group" if design != "none" else "none",
             "outcome data before and after the service",
             outcome_data,
             why="Without outcome data there is a plan, not evidence.",
@@ -567,7 +577,7 @@ def checklist(
     rows += dropout_rows
     low_dropout = dropout_rows[0]["met"] and (dropout_rows[1]["met"] is True)
     rows.append(_baseline_row(design, smd, adjusted, low_dropout))
-    rows.append(_sample_row(design, n_treated, n_comparison, mdes, hoped))
+    rows.append(_sample_row(design, n_treated, n_comparison, mdes, hoped, threshold))
     rows.append(_follow_up_row(design, weeks))
     rows.append(
         _row(

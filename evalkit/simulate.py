@@ -307,21 +307,25 @@ SYNTHETIC_NOTICE = (
 )
 
 
-def _ordinal_items(latent: np.ndarray, k: int, low: int, high: int, rng, *,
-                   loading: float = 0.75, center: float = 0.0,
-                   item_shift: dict[int, float] | None = None) -> np.ndarray:
-    """Items on ``low..high`` from a one-factor model (graded thresholds, item-specific).
+def _item_shifts(k: int, rng, *, center: float = 0.0,
+                 item_shift: dict[int, float] | None = None) -> np.ndarray:
+    """Item difficulties of one tool in one area: drawn once, used before and after.
 
     ``center`` moves every threshold (a positive value makes high answers rarer);
     ``item_shift`` moves the thresholds of single items (0-based index).
     """
-    n = latent.shape[0]
-    cats = high - low + 1
-    # Item thresholds spread around 0, shifted per item so items differ in difficulty.
-    base = np.linspace(-1.2, 1.2, cats - 1)
     shift = rng.normal(center, 0.3, size=k)
     for j, extra in (item_shift or {}).items():
         shift[j] += extra
+    return shift
+
+
+def _ordinal_items(latent: np.ndarray, shift: np.ndarray, low: int, high: int, rng, *,
+                   loading: float = 0.75) -> np.ndarray:
+    """Items on ``low..high`` from a one-factor model (graded thresholds shifted per item)."""
+    n, k = latent.shape[0], shift.shape[0]
+    cats = high - low + 1
+    base = np.linspace(-1.2, 1.2, cats - 1)
     noise = rng.normal(0.0, np.sqrt(1 - loading**2), size=(n, k))
     y = loading * latent[:, None] + noise
     thresholds = base[None, :] + shift[:, None]  # (k, cats-1)
@@ -382,14 +386,15 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
         "imd_quintile": imd_quintile,
     }
     # EPDS-like: total around 8-10 at baseline; item 10 (self-harm) answered above 0 rarely.
-    epds = {"center": 0.7, "item_shift": {9: 2.3}}
-    wem = {"center": -0.5}
+    # The same item difficulties before and after, so a change in scores is a change in people.
+    epds = _item_shifts(10, rng, center=0.7, item_shift={9: 2.3})
+    wem = _item_shifts(14, rng, center=-0.5)
     # A few blank answers (0.6% of items): with whole-scale scoring rules about 6% of
     # EPDS totals are then missing, as in routine data.
-    epds_pre = _blank_at_random(_ordinal_items(distress, 10, 0, 3, rng, **epds), 0.006, rng)
-    epds_post = _blank_at_random(_ordinal_items(distress_post, 10, 0, 3, rng, **epds), 0.006, rng)
-    wem_pre = _blank_at_random(_ordinal_items(wellbeing, 14, 1, 5, rng, **wem), 0.006, rng)
-    wem_post = _blank_at_random(_ordinal_items(wellbeing_post, 14, 1, 5, rng, **wem), 0.006, rng)
+    epds_pre = _blank_at_random(_ordinal_items(distress, epds, 0, 3, rng), 0.006, rng)
+    epds_post = _blank_at_random(_ordinal_items(distress_post, epds, 0, 3, rng), 0.006, rng)
+    wem_pre = _blank_at_random(_ordinal_items(wellbeing, wem, 1, 5, rng), 0.006, rng)
+    wem_post = _blank_at_random(_ordinal_items(wellbeing_post, wem, 1, 5, rng), 0.006, rng)
 
     # Drop-out: about 12-25% have no follow-up, more often those more distressed at baseline.
     p_drop = 1 / (1 + np.exp(-(-1.6 + 0.35 * distress + rng.normal(0, 0.3))))

@@ -3,37 +3,31 @@
 Individual-level: :func:`prepost`, :func:`ancova`, :func:`multilevel`, :func:`propensity`.
 Area-level: :func:`did`, :func:`its`, :func:`synthetic_control`, :func:`meta_analysis`.
 
-Each design lives in its own module and is imported on first use.
+Each design lives in its own module. The functions are imported here eagerly: a
+module and its function share a name (``designs.ancova``), and importing the
+functions first keeps ``evalkit.designs.ancova`` the function whatever is
+imported later. statsmodels is only imported when a model is fitted.
 """
 
 from __future__ import annotations
 
-import importlib
-from typing import Any
+from .ancova import ancova, baseline_equivalence
+from .did import did
+from .its import its
+from .meta import meta_analysis
+from .multilevel import multilevel
+from .prepost import prepost
+from .propensity import propensity
+from .synth import synthetic_control
 
-# public name -> module that defines it
-_EXPORTS = {
-    "prepost": "prepost",
-    "ancova": "ancova",
-    "multilevel": "multilevel",
-    "propensity": "propensity",
-    "did": "did",
-    "its": "its",
-    "synthetic_control": "synth",
-    "meta_analysis": "meta",
-}
-
-__all__ = sorted(_EXPORTS)
-
-
-def __getattr__(name: str) -> Any:
-    if name in _EXPORTS:
-        module = importlib.import_module(f".{_EXPORTS[name]}", __name__)
-        value = getattr(module, name)
-        globals()[name] = value
-        return value
-    raise AttributeError(f"module 'evalkit.designs' has no attribute {name!r}")
-
-
-def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_EXPORTS))
+__all__ = [
+    "ancova",
+    "baseline_equivalence",
+    "did",
+    "its",
+    "meta_analysis",
+    "multilevel",
+    "prepost",
+    "propensity",
+    "synthetic_control",
+]

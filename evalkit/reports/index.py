@@ -14,7 +14,7 @@ from .render import AreaOutcome, _atomic_write, _now, load_status
 
 __all__ = ["write_index", "index_html"]
 
-_LABEL = {"rendered": "Up to date (rendered now)", "cached": "Up to date",
+_LABEL = {"rendered": "Rendered now", "cached": "Up to date",
           "failed": "Failed"}
 
 
@@ -39,6 +39,7 @@ def _row(entry: dict[str, Any]) -> str:
 
 
 def index_html(entries: Sequence[dict[str, Any]], *, synthesis: str | None = None,
+               synthesis_error: str | None = None,
                title: str = "evalkit: area evaluation reports") -> str:
     """The index page for ``entries`` (dicts of :class:`AreaOutcome` fields)."""
     failed = [e for e in entries if e.get("status") == "failed"]
@@ -54,6 +55,10 @@ def index_html(entries: Sequence[dict[str, Any]], *, synthesis: str | None = Non
     if synthesis:
         parts.append(f'<p><a href="{html.escape(synthesis)}">Cross-area synthesis</a>: what the '
                      "areas' evaluations say together.</p>")
+    if synthesis_error:
+        kept = " The link opens the previous synthesis, which is out of date." if synthesis else ""
+        parts.append(f'<p class="status-failed">The cross-area synthesis failed: '
+                     f"{html.escape(synthesis_error)}.{kept}</p>")
     rows = "".join(_row(e) for e in entries)
     parts.append(
         "<table><caption>Area reports</caption><thead><tr>"
@@ -74,7 +79,7 @@ def index_html(entries: Sequence[dict[str, Any]], *, synthesis: str | None = Non
 
 
 def write_index(out: str | Path, outcomes: Sequence[AreaOutcome] | None = None, *,
-                synthesis: str | None = None) -> Path:
+                synthesis: str | None = None, synthesis_error: str | None = None) -> Path:
     """Write ``index.html`` listing every area in ``status.json`` (this run's first)."""
     out = Path(out)
     status = load_status(out)
@@ -85,5 +90,5 @@ def write_index(out: str | Path, outcomes: Sequence[AreaOutcome] | None = None, 
     entries = [e for e in entries if e.get("status") == "failed" or
                (e.get("html") and (out / e["html"]).exists())]
     path = out / "index.html"
-    _atomic_write(path, index_html(entries, synthesis=synthesis))
+    _atomic_write(path, index_html(entries, synthesis=synthesis, synthesis_error=synthesis_error))
     return path

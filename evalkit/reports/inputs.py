@@ -8,7 +8,7 @@ import pandas as pd
 
 from ..errors import DataError
 
-__all__ = ["read_table", "read_records"]
+__all__ = ["read_table", "read_records", "read_area_results"]
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
@@ -51,3 +51,26 @@ def read_records(path: str | Path, *, id_column: str) -> pd.DataFrame:
                         rows=list(df.index[dup] + 2), values=list(ids[dup].head(5)),
                         allowed="each person once (row numbers count the header as 1)")
     return df
+
+
+def read_area_results(folder: str | Path) -> pd.DataFrame:
+    """Every area's key results (``<area>.json`` written by ``evalkit render``) as one table.
+
+    One row per area, indexed by ``area_id``; nested results are flattened with
+    ``_`` (``effect_estimate``, ``effect_ci_low``, ``reliability_estimate``...).
+    Raises a DataError when the folder holds no results.
+    """
+    import json
+
+    files = sorted(Path(folder).glob("*.json"))
+    if not files:
+        raise DataError("no area results found: render the areas first",
+                        file=Path(folder).name, allowed="a folder of <area>.json files")
+    rows = []
+    for f in files:
+        try:
+            rows.append(json.loads(f.read_text(encoding="utf-8")))
+        except ValueError as exc:
+            raise DataError(f"not valid JSON ({exc})", file=f.name) from None
+    table = pd.json_normalize(rows, sep="_")
+    return table.set_index("area_id").sort_index()

@@ -38,6 +38,7 @@ __all__ = [
     "show",
     "record",
     "Findings",
+    "summary_box",
 ]
 
 
@@ -209,3 +210,11 @@ class Findings:
             label = "Could not be estimated:" if kind == "alert" else "Note:"
             out = out + callout(text, kind=kind, heading_text=label)
         return out
+
+
+def summary_box(sentences: list[str], *, heading_text: str = "Summary") -> Block:
+    """The boxed headline findings at the top of a report (plain-text sentences)."""
+    items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences if s)
+    return Block(f'<section class="summary" aria-labelledby="summary-heading">'
+                 f'<h2 id="summary-heading">{html.escape(heading_text)}</h2><ul>{items}</ul>'
+                 "</section>")

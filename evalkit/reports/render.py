@@ -43,7 +43,7 @@ from .._version import __version__
 from .params import AreaJob
 from .paths import html_template_dir, template_path
 
-__all__ = ["AreaOutcome", "render_areas", "render_one", "RESULTS_MIME", "source_digest"]
+__all__ = ["AreaOutcome", "render_areas", "render_one", "render_page", "synthesis_params", "RESULTS_MIME", "source_digest"]
 
 #: MIME type of the key results an area notebook displays (see ``page.record``)
 RESULTS_MIME = "application/vnd.evalkit.results+json"
@@ -197,6 +197,7 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
     out = Path(task["out"])
     area_id = task["area_id"]
     params = task["params"]
+    page = out / task["html"]  # where the report goes, e.g. areas/A01.html
     outcome = AreaOutcome(area_id, params.get("area_name", area_id), "failed",
                           source=task["source"], synthetic=bool(params.get("synthetic")))
     nb_dir = out / "notebooks"
@@ -225,7 +226,7 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
 
     if nb is not None and outcome.error is None:
         try:
-            title = f"{outcome.area_name}: evaluation report"
+            title = task["title"]
             footer = f"Rendered {_now()[:10]}."
             if outcome.synthetic:
                 footer += " Synthetic demonstration data: no real people or places."
@@ -234,45 +235,42 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
             if problems:
                 outcome.error = "report withheld: " + "; ".join(problems)
             else:
-                _atomic_write(out / "areas" / f"{area_id}.html", html_text)
+                _atomic_write(page, html_text)
                 results = _extract_results(nb)
                 if results is not None:
                     results.setdefault("area_id", area_id)
-                    _atomic_write(out / "areas" / f"{area_id}.json",
+                    _atomic_write(page.with_suffix(".json"),
                                   json.dumps(results, indent=2, default=str))
-                _atomic_write(out / "areas" / f"{area_id}.sha256", task["key"] + "\n")
+                _atomic_write(page.with_suffix(".sha256"), task["key"] + "\n")
                 outcome.status = "rendered"
-                outcome.html = f"areas/{area_id}.html"
+                outcome.html = task["html"]
                 outcome.rendered_at = _now()
                 (nb_dir / f"{area_id}.failed.ipynb").unlink(missing_ok=True)
         except Exception as exc:  # noqa: BLE001 - an export problem fails this area only
             outcome.error = checks.scrub(f"export failed: {type(exc).__name__}: "
                                          f"{_first_line(str(exc))}", task["cwd"])
 
-    if outcome.status == "failed":
-        previous = out / "areas" / f"{area_id}.html"
-        if previous.exists():
-            outcome.kept_previous = True
-            outcome.html = f"areas/{area_id}.html"
+    if outcome.status == "failed" and page.exists():
+        outcome.kept_previous = True
+        outcome.html = task["html"]
     outcome.seconds = time.perf_counter() - start
     return asdict(outcome)
 
 
 # -- many areas -----------------------------------------------------------------------------------
 
-def _cached_outcome(job: AreaJob, out: Path, key: str, previous: dict[str, Any]) -> AreaOutcome | None:
-    html = out / "areas" / f"{job.area_id}.html"
-    stamp = out / "areas" / f"{job.area_id}.sha256"
-    if not (html.exists() and stamp.exists()):
-        return None
-    if stamp.read_text(encoding="utf-8").strip() != key:
-        return None
-    before = previous.get(job.area_id, {})
-    return AreaOutcome(
-        job.area_id, job.params.get("area_name", job.area_id), "cached", source=job.source,
-        html=f"areas/{job.area_id}.html", rendered_at=before.get("rendered_at"),
-        synthetic=bool(job.params.get("synthetic")),
-    )
+def _is_current(out: Path, html: str, key: str) -> bool:
+    page = out / html
+    stamp = page.with_suffix(".sha256")
+    return (page.exists() and stamp.exists()
+            and stamp.read_text(encoding="utf-8").strip() == key)
+
+
+def _task(area_id: str, params: dict[str, Any], *, source: str, template: Path, out: Path,
+          key: str, html: str, title: str, timeout: int) -> dict[str, Any]:
+    return {"area_id": area_id, "params": params, "source": source, "template": str(template),
+            "out": str(out), "key": key, "html": html, "title": title, "timeout": timeout,
+            "cwd": os.getcwd()}
 
 
 def load_status(out: Path) -> dict[str, Any]:
@@ -323,21 +321,22 @@ def render_areas(
     out = Path(out).resolve()
     (out / "areas").mkdir(parents=True, exist_ok=True)
     template = Path(template).resolve() if template else template_path()
-    cwd = os.getcwd()
     previous = load_status(out)
     outcomes: dict[str, AreaOutcome] = {}
     tasks = []
     for job in jobs:
         key = _cache_key(job, template)
-        cached = None if force else _cached_outcome(job, out, key, previous)
-        if cached is not None:
-            outcomes[job.area_id] = cached
+        html = f"areas/{job.area_id}.html"
+        name = job.params.get("area_name", job.area_id)
+        if not force and _is_current(out, html, key):
+            outcomes[job.area_id] = AreaOutcome(
+                job.area_id, name, "cached", source=job.source, html=html,
+                rendered_at=previous.get(job.area_id, {}).get("rendered_at"),
+                synthetic=bool(job.params.get("synthetic")))
             continue
-        tasks.append({
-            "area_id": job.area_id, "params": job.params, "source": job.source,
-            "template": str(template), "out": str(out), "key": key, "timeout": timeout,
-            "cwd": cwd,
-        })
+        tasks.append(_task(job.area_id, job.params, source=job.source, template=template,
+                           out=out, key=key, html=html, timeout=timeout,
+                           title=f"{name}: evaluation report"))
     if on_start:
         on_start(len(tasks), len(outcomes))
     for outcome in outcomes.values():
@@ -381,3 +380,63 @@ def render_areas(
         status[o.area_id] = entry
     _atomic_write(out / "status.json", json.dumps(status, indent=2))
     return ordered
+
+
+def render_page(
+    name: str,
+    out: str | os.PathLike[str],
+    *,
+    template: str | os.PathLike[str],
+    params: dict[str, Any],
+    inputs: Sequence[str | os.PathLike[str]] = (),
+    title: str,
+    force: bool = False,
+    timeout: int = 600,
+) -> AreaOutcome:
+    """Render one page that draws on all areas (``synthesis``, ``reliability``) as ``<name>.html``.
+
+    ``inputs`` are the files the page reads (the areas' results); with the template,
+    the parameters and evalkit itself they make the cache key. Runs in this process
+    (with its own kernel), after the areas.
+    """
+    out = Path(out).resolve()
+    template = Path(template).resolve()
+    h = hashlib.sha256(template.read_bytes())
+    h.update(source_digest().encode())
+    h.update(json.dumps(params, sort_keys=True, default=str).encode())
+    for path in sorted(map(str, inputs)):
+        h.update(path.encode())
+        h.update(Path(path).read_bytes())
+    key = h.hexdigest()
+    html = f"{name}.html"
+    synthetic = bool(params.get("synthetic"))
+    if not force and _is_current(out, html, key):
+        return AreaOutcome(name, title, "cached", html=html, synthetic=synthetic)
+    task = _task(name, params, source=name, template=template, out=out, key=key, html=html,
+                 title=title, timeout=timeout)
+    return AreaOutcome(**render_one(task))
+
+
+def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parameters of the cross-area synthesis, from the areas' own parameters.
+
+    The indicator and maturity-matrix sections appear when every area names the
+    same file (and indicator); the area results are read from ``out/areas``.
+    """
+    def shared(key: str) -> Any:
+        values = {j.params.get(key) for j in jobs}
+        return values.pop() if len(values) == 1 else ""
+
+    params = {
+        "results": os.path.relpath(Path(out) / "areas"),
+        "indicators": shared("indicators"),
+        "indicator": shared("indicator"),
+        "indicator_label": shared("indicator_label"),
+        "matrix": shared("matrix"),
+        "suppression_threshold": max((j.params.get("suppression_threshold", 10) for j in jobs),
+                                     default=10),
+        "synthetic": any(j.params.get("synthetic") for j in jobs),
+    }
+    if not (params["indicators"] and params["indicator"]):
+        params["indicators"] = params["indicator"] = params["indicator_label"] = ""
+    return params
