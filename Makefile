@@ -45,8 +45,8 @@ test-slow: $(VENV)/.installed-test  ## the coverage simulation studies (minutes)
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test  ## ruff
-	$(BIN)/ruff check evalkit tests benchmarks
-	$(BIN)/ruff format --check evalkit tests benchmarks
+	$(BIN)/ruff check evalkit tests benchmarks scripts
+	$(BIN)/ruff format --check evalkit tests benchmarks scripts
 
 bench: $(VENV)/.installed-test  ## the speed comparisons in benchmarks/
 	for b in benchmarks/bench_*.py; do $(BIN)/python $$b || exit 1; done

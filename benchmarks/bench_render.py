@@ -42,8 +42,14 @@ def main() -> None:
     params = sorted((ROOT / "data/demo/params").glob("*.yaml"))[: args.areas]
     work = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     try:
-        ek_cmd = [str(BIN / "evalkit"), "render", *map(str, params), "--out", str(work / "ek"),
-                  "--quiet"]
+        ek_cmd = [
+            str(BIN / "evalkit"),
+            "render",
+            *map(str, params),
+            "--out",
+            str(work / "ek"),
+            "--quiet",
+        ]
         t_ek = timed([*ek_cmd, "--force"])
         t_cached = timed(ek_cmd)
 
@@ -51,19 +57,36 @@ def main() -> None:
         (work / "naive").mkdir()
         for p in params:
             nb = work / "naive" / f"{p.stem}.ipynb"
-            subprocess.run([str(BIN / "papermill"), "templates/area_report.ipynb", str(nb),
-                            "-f", str(p), "--no-progress-bar"], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-            subprocess.run([str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input",
-                            str(nb)], cwd=ROOT, check=True,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                [
+                    str(BIN / "papermill"),
+                    "templates/area_report.ipynb",
+                    str(nb),
+                    "-f",
+                    str(p),
+                    "--no-progress-bar",
+                ],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
+            subprocess.run(
+                [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)],
+                cwd=ROOT,
+                check=True,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+            )
         t_naive = time.perf_counter() - t0
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
     n = len(params)
     print(f"areas:                      {n}")
-    print(f"naive loop (papermill+nbconvert CLI, serial): {t_naive:7.1f} s  ({t_naive / n:.2f} s/area)")
+    print(
+        f"naive loop (papermill+nbconvert CLI, serial): {t_naive:7.1f} s  ({t_naive / n:.2f} s/area)"
+    )
     print(f"evalkit render --force:                       {t_ek:7.1f} s  ({t_ek / n:.2f} s/area)")
     print(f"ratio naive / evalkit:                        {t_naive / t_ek:7.2f}x  (target >= 2.5x)")
     print(f"evalkit render, all cached:                   {t_cached:7.2f} s  (target < 3 s)")

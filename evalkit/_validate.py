@@ -17,6 +17,7 @@ from .errors import DataError, ParameterError
 __all__ = [
     "check_level",
     "check_choice",
+    "check_reliability",
     "check_positive_int",
     "require_columns",
     "numeric_frame",
@@ -30,12 +31,37 @@ def check_level(level: float) -> float:
     try:
         value = float(level)
     except (TypeError, ValueError):
-        raise ParameterError(f"level must be a number, got {level!r}", key="level",
-                             expected="a number between 0 and 1, such as 0.95") from None
+        raise ParameterError(
+            f"level must be a number, got {level!r}",
+            key="level",
+            expected="a number between 0 and 1, such as 0.95",
+        ) from None
     if not 0.0 < value < 1.0:
-        raise ParameterError(f"level must be between 0 and 1, got {level!r}", key="level",
-                             expected="a number between 0 and 1, such as 0.95")
+        raise ParameterError(
+            f"level must be between 0 and 1, got {level!r}",
+            key="level",
+            expected="a number between 0 and 1, such as 0.95",
+        )
     return value
+
+
+def check_reliability(value: Any, key: str = "reliability") -> float:
+    """A reliability coefficient from 0 up to (not including) 1, such as alpha .87."""
+    try:
+        r = float(value)
+    except (TypeError, ValueError):
+        raise ParameterError(
+            f"{key} must be a number, got {value!r}",
+            key=key,
+            expected="a number between 0 and 1, such as 0.87",
+        ) from None
+    if not 0.0 <= r < 1.0:
+        raise ParameterError(
+            f"{key}={value!r} is not allowed",
+            key=key,
+            expected="a number from 0 up to (not including) 1, such as alpha 0.87",
+        )
+    return r
 
 
 def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
@@ -53,8 +79,11 @@ def check_choice(name: str, value: Any, choices: Iterable[Any]) -> Any:
 def check_positive_int(name: str, value: Any, minimum: int = 1) -> int:
     """An integer of at least ``minimum``."""
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise ParameterError(f"{name}={value!r} is not allowed", key=name,
-                             expected=f"a whole number of at least {minimum}")
+        raise ParameterError(
+            f"{name}={value!r} is not allowed",
+            key=name,
+            expected=f"a whole number of at least {minimum}",
+        )
     return int(value)
 
 
@@ -97,7 +126,9 @@ def numeric_frame(
     elif isinstance(data, np.ndarray) or isinstance(data, (list, tuple)):
         arr = np.asarray(data, dtype=object)
         if arr.ndim != 2:
-            raise DataError(f"{name} must be a 2-D table (rows × columns), got {arr.ndim} dimension(s)")
+            raise DataError(
+                f"{name} must be a 2-D table (rows × columns), got {arr.ndim} dimension(s)"
+            )
         df = pd.DataFrame(arr)
     else:
         raise DataError(f"{name} must be a DataFrame or a 2-D array, got {type(data).__name__}")
@@ -111,7 +142,10 @@ def numeric_frame(
             rows, values = _non_numeric_rows(col)
             if rows:
                 raise DataError(
-                    f"{name} must be numeric", column=str(c), rows=rows, values=values,
+                    f"{name} must be numeric",
+                    column=str(c),
+                    rows=rows,
+                    values=values,
                     allowed="numbers, or empty for a missing answer",
                 )
         df[c] = pd.to_numeric(col, errors="coerce").astype(float)
@@ -126,8 +160,11 @@ def numeric_frame(
         if drop_empty_rows:
             df = df.drop(index=empty_rows)
         else:
-            raise DataError(f"{name}: row(s) with every value missing", rows=list(empty_rows),
-                            allowed="drop these rows or pass missing='listwise'")
+            raise DataError(
+                f"{name}: row(s) with every value missing",
+                rows=list(empty_rows),
+                allowed="drop these rows or pass missing='listwise'",
+            )
     if df.shape[0] < min_rows:
         raise DataError(f"{name} needs at least {min_rows} rows, got {df.shape[0]}")
     return df
@@ -141,8 +178,9 @@ def numeric_array(x: Any, *, name: str = "x", allow_nan: bool = True) -> np.ndar
     if not pd.api.types.is_numeric_dtype(s) and not pd.api.types.is_bool_dtype(s):
         rows, values = _non_numeric_rows(s)
         if rows:
-            raise DataError(f"{name} must be numeric", column=name, rows=rows, values=values,
-                            allowed="numbers")
+            raise DataError(
+                f"{name} must be numeric", column=name, rows=rows, values=values, allowed="numbers"
+            )
     arr = pd.to_numeric(s, errors="coerce").to_numpy(dtype=float)
     if not allow_nan and np.isnan(arr).any():
         rows = list(s.index[np.isnan(arr)])
@@ -156,11 +194,19 @@ def binary_series(s: pd.Series, *, column: str) -> pd.Series:
     Raises a DataError naming the values when the column is not binary.
     """
     values = pd.unique(s.dropna())
-    ok = set(values.tolist()) <= {0, 1, True, False}
+    ok = set(values.tolist()) <= {0, 1}
     if not ok:
-        raise DataError("treatment must be binary", column=column,
-                        values=list(values[:5]), allowed="0/1 or True/False")
+        raise DataError(
+            "treatment must be binary",
+            column=column,
+            values=list(values[:5]),
+            allowed="0/1 or True/False",
+        )
     if len(values) < 2:
-        raise DataError("treatment has only one value: there is nothing to compare",
-                        column=column, values=list(values), allowed="both 0 and 1")
+        raise DataError(
+            "treatment has only one value: there is nothing to compare",
+            column=column,
+            values=list(values),
+            allowed="both 0 and 1",
+        )
     return s.astype(float)

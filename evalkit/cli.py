@@ -1,7 +1,7 @@
 """The ``evalkit`` command.
 
     evalkit demo                      generate the synthetic demo and render its 20 reports
-    evalkit render PARAMS... --out D  render one report per area, an index (and a synthesis)
+    evalkit render PARAMS... --out D  one report per area, pages across areas, an index
     evalkit validate PARAMS...        check parameter files without rendering anything
     evalkit tools list | show NAME    the measurement tools evalkit can score
     evalkit score NAME DATA -o OUT    score a tool's items in a data file
@@ -16,7 +16,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Optional  # noqa: UP035 - typer needs Optional on 3.10
+from typing import Annotated
 
 import typer
 
@@ -61,7 +61,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _main(
     version: Annotated[
-        Optional[bool],
+        bool | None,
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = None,
 ) -> None:
@@ -70,18 +70,31 @@ def _main(
 
 # -- render ---------------------------------------------------------------------------------------
 
+
 def _progress_callbacks(quiet: bool):
     """(on_start, on_done, close): a live bar on a terminal, one line per area otherwise."""
     interactive = sys.stderr.isatty() and not quiet
     state: dict = {"t0": time.perf_counter(), "done": 0, "total": 0}
     if interactive:
         from rich.console import Console
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
 
         console = Console(stderr=True)
-        progress = Progress(TextColumn("[bold]Rendering"), BarColumn(), MofNCompleteColumn(),
-                            TimeElapsedColumn(), TextColumn("{task.description}"),
-                            console=console, transient=False)
+        progress = Progress(
+            TextColumn("[bold]Rendering"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            console=console,
+            transient=False,
+        )
         task_id = None
 
         def on_start(to_render: int, cached: int) -> None:
@@ -123,26 +136,57 @@ def _progress_callbacks(quiet: bool):
     return on_start, on_done, lambda: None
 
 
-def _synthesis(area_jobs, out: Path, force: bool):
-    """Render the cross-area synthesis from the areas' results (None when there are none)."""
+def _cross_area(area_jobs, out: Path, force: bool) -> list:
+    """Render the pages that draw on every area: the synthesis and the tool's reliability."""
     from .reports.paths import template_path
-    from .reports.render import render_page, synthesis_params
+    from .reports.render import reliability_params, render_page, synthesis_params
 
-    if not any((out / "areas").glob("*.json")):
-        return None
-    _err("Rendering the cross-area synthesis ...")
-    outcome = render_page("synthesis", out, template=template_path("synthesis_report.ipynb"),
-                          params=synthesis_params(area_jobs, out),
-                          inputs=sorted((out / "areas").glob("*.json")),
-                          title="Cross-area synthesis", force=force)
-    if outcome.status == "failed":
-        _err("Synthesis FAILED" + (f" at cell {outcome.cell}" if outcome.cell else "")
-             + f": {outcome.error}")
-    return outcome
+    pages = []
+    results = sorted((out / "areas").glob("*.json"))
+    if results:
+        _err("Rendering the cross-area synthesis ...")
+        pages.append(
+            render_page(
+                "synthesis",
+                out,
+                template=template_path("synthesis_report.ipynb"),
+                params=synthesis_params(area_jobs, out),
+                inputs=results,
+                title="Cross-area synthesis",
+                force=force,
+            )
+        )
+    rel = reliability_params(area_jobs)
+    if rel is not None:
+        name = rel["tool"].upper()
+        _err(f"Rendering the reliability of the {name} across areas ...")
+        pages.append(
+            render_page(
+                "reliability",
+                out,
+                template=template_path("reliability_report.ipynb"),
+                params=rel,
+                inputs=[a["records"] for a in rel["areas"]],
+                title=f"Reliability of the {name} across areas",
+                force=force,
+            )
+        )
+    for page in pages:
+        if page.status == "failed":
+            where = f" at cell {page.cell}" if page.cell else ""
+            _err(f"{page.area_name} FAILED{where}: {page.error}")
+    return pages
 
 
-def _render(params: list[Path], out: Path, jobs: int | None, force: bool,
-            template: Path | None, quiet: bool, with_synthesis: bool = True) -> int:
+def _render(
+    params: list[Path],
+    out: Path,
+    jobs: int | None,
+    force: bool,
+    template: Path | None,
+    quiet: bool,
+    with_synthesis: bool = True,
+) -> int:
     from .reports.index import write_index
     from .reports.params import load_jobs
     from .reports.render import render_areas
@@ -156,48 +200,66 @@ def _render(params: list[Path], out: Path, jobs: int | None, force: bool,
     on_start, on_done, close = _progress_callbacks(quiet)
     t0 = time.perf_counter()
     try:
-        outcomes = render_areas(area_jobs, out, template=template, n_jobs=jobs, force=force,
-                                on_start=on_start, on_done=on_done)
+        outcomes = render_areas(
+            area_jobs,
+            out,
+            template=template,
+            n_jobs=jobs,
+            force=force,
+            on_start=on_start,
+            on_done=on_done,
+        )
     except EvalkitError as exc:
         close()
         _fail_input(exc)
     finally:
         close()
-    synthesis = _synthesis(area_jobs, out, force) if with_synthesis else None
-    index = write_index(
-        out, outcomes,
-        synthesis="synthesis.html" if (out / "synthesis.html").exists() else None,
-        synthesis_error=(f"cell {synthesis.cell}: {synthesis.error}" if synthesis.cell
-                         else synthesis.error) if synthesis and synthesis.status == "failed"
-        else None)
+    pages = _cross_area(area_jobs, out, force) if with_synthesis else []
+    index = write_index(out, outcomes, pages=pages)
     failed = [o for o in outcomes if o.status == "failed"]
     took = time.perf_counter() - t0
     rendered = sum(o.status == "rendered" for o in outcomes)
     cached = sum(o.status == "cached" for o in outcomes)
     _err(f"{rendered} rendered, {cached} up to date, {len(failed)} failed in {took:.1f} s.")
     if failed:
-        _err("Failed: " + ", ".join(o.area_id for o in failed)
-             + ". Their previous reports (if any) were kept. Details in the index.")
-    synthesis_failed = synthesis is not None and synthesis.status == "failed"
+        _err(
+            "Failed: "
+            + ", ".join(o.area_id for o in failed)
+            + ". Their previous reports (if any) were kept. Details in the index."
+        )
+    pages_failed = any(p.status == "failed" for p in pages)
     typer.echo(f"Index: {index}")
-    return EXIT_FAILED if failed or synthesis_failed else 0
+    return EXIT_FAILED if failed or pages_failed else 0
 
 
 @app.command()
 def render(
-    params: Annotated[list[Path], typer.Argument(
-        help="Parameter files: one YAML per area, a folder of them, or a CSV/XLSX table "
-             "with one row per area.", show_default=False)],
+    params: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Parameter files: one YAML per area, a folder of them, or a CSV/XLSX table "
+            "with one row per area.",
+            show_default=False,
+        ),
+    ],
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("reports"),
-    jobs: Annotated[Optional[int], typer.Option(
-        "--jobs", "-j", min=1, help="Areas rendered at once \\[default: number of cores].")] = None,
-    force: Annotated[bool, typer.Option(
-        "--force", help="Render even the areas whose reports are up to date.")] = False,
-    template: Annotated[Optional[Path], typer.Option(
-        help="Template notebook \\[default: templates/area_report.ipynb].")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Areas rendered at once \\[default: number of cores]."
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Render even the areas whose reports are up to date.")
+    ] = False,
+    template: Annotated[
+        Path | None,
+        typer.Option(help="Template notebook \\[default: templates/area_report.ipynb]."),
+    ] = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Report failures only.")] = False,
-    synthesis: Annotated[bool, typer.Option(
-        help="Also render the cross-area synthesis (synthesis.html).")] = True,
+    synthesis: Annotated[
+        bool, typer.Option(help="Also render the pages across areas (synthesis, tool reliability).")
+    ] = True,
 ) -> None:
     """Render one HTML report per area, a cross-area synthesis and an index.
 
@@ -211,8 +273,12 @@ def render(
 
 @app.command()
 def validate(
-    params: Annotated[list[Path], typer.Argument(
-        help="Parameter files, folders or CSV/XLSX tables to check.", show_default=False)],
+    params: Annotated[
+        list[Path],
+        typer.Argument(
+            help="Parameter files, folders or CSV/XLSX tables to check.", show_default=False
+        ),
+    ],
 ) -> None:
     """Check parameter files (keys, types, ranges, data files and their columns) without rendering."""
     from .reports.params import load_jobs
@@ -228,11 +294,16 @@ def validate(
 def demo(
     data: Annotated[Path, typer.Option(help="Where the demo data go.")] = Path("data/demo"),
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("reports"),
-    jobs: Annotated[Optional[int], typer.Option(
-        "--jobs", "-j", min=1, help="Areas rendered at once \\[default: number of cores].")] = None,
+    jobs: Annotated[
+        int | None,
+        typer.Option(
+            "--jobs", "-j", min=1, help="Areas rendered at once \\[default: number of cores]."
+        ),
+    ] = None,
     force: Annotated[bool, typer.Option("--force", help="Render every area again.")] = False,
-    regenerate: Annotated[bool, typer.Option(
-        help="Generate the synthetic data again even if present.")] = False,
+    regenerate: Annotated[
+        bool, typer.Option(help="Generate the synthetic data again even if present.")
+    ] = False,
 ) -> None:
     """Generate the synthetic 20-area demo (if missing) and render its reports and index."""
     from .reports.demo import demo_exists, write_demo

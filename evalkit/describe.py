@@ -34,15 +34,19 @@ def item_columns(df: pd.DataFrame, prefix: str) -> list[str]:
     found = []
     for c in df.columns:
         c = str(c)
-        if c.startswith(prefix) and c[len(prefix):].isdigit():
-            found.append((int(c[len(prefix):]), c))
+        if c.startswith(prefix) and c[len(prefix) :].isdigit():
+            found.append((int(c[len(prefix) :]), c))
     if not found:
-        raise DataError(f"no item columns start with {prefix!r}", allowed=f"columns such as "
-                        f"{prefix}1, {prefix}2, ...")
+        raise DataError(
+            f"no item columns start with {prefix!r}",
+            allowed=f"columns such as {prefix}1, {prefix}2, ...",
+        )
     return [c for _, c in sorted(found)]
 
 
-def scale_total(df: pd.DataFrame, columns: Sequence[str], *, min_answered: float = 0.8) -> pd.Series:
+def scale_total(
+    df: pd.DataFrame, columns: Sequence[str], *, min_answered: float = 0.8
+) -> pd.Series:
     """Sum of item scores, prorated when a few answers are missing.
 
     total = mean(answered items) × k, when at least ``min_answered`` of the k items
@@ -87,7 +91,9 @@ def overview(
         n_pre = int((mask & took_pre).sum())
         n_post_of_pre = int((mask & took_pre & took_post).sum())
         expected = n_pre * pre.shape[1] + int((mask & took_post).sum()) * post.shape[1]
-        answered = int(pre[mask & took_pre].to_numpy().sum() + post[mask & took_post].to_numpy().sum())
+        answered = int(
+            pre[mask & took_pre].to_numpy().sum() + post[mask & took_post].to_numpy().sum()
+        )
         return {
             "records": int(mask.sum()),
             "with_baseline": n_pre,
@@ -125,8 +131,9 @@ def paired_means(
     from ._validate import check_level
 
     level = check_level(level)
-    frame = pd.DataFrame({"pre": pd.to_numeric(pre, errors="coerce"),
-                          "post": pd.to_numeric(post, errors="coerce")})
+    frame = pd.DataFrame(
+        {"pre": pd.to_numeric(pre, errors="coerce"), "post": pd.to_numeric(post, errors="coerce")}
+    )
     frame["group"] = group if group is not None else "All"
     frame = frame.dropna(subset=["pre", "post"])
     labels = labels or {}
@@ -136,8 +143,11 @@ def paired_means(
         row: dict[str, float] = {"n_pairs": n}
         for col in ("pre", "post"):
             m = part[col].mean()
-            half = (stats.t.ppf(0.5 + level / 2, n - 1) * part[col].std(ddof=1) / np.sqrt(n)
-                    if n > 1 else np.nan)
+            half = (
+                stats.t.ppf(0.5 + level / 2, n - 1) * part[col].std(ddof=1) / np.sqrt(n)
+                if n > 1
+                else np.nan
+            )
             row[f"mean_{col}"], row[f"ci_low_{col}"], row[f"ci_high_{col}"] = m, m - half, m + half
         row["mean_change"] = row["mean_post"] - row["mean_pre"]
         rows[labels.get(g, str(g))] = row
@@ -172,8 +182,9 @@ def out_of_range(
     return pd.DataFrame(rows, columns=["column", "n_out_of_range", "values"])
 
 
-def blank_out_of_range(df: pd.DataFrame, columns: Sequence[str], *, low: float,
-                       high: float) -> pd.DataFrame:
+def blank_out_of_range(
+    df: pd.DataFrame, columns: Sequence[str], *, low: float, high: float
+) -> pd.DataFrame:
     """A copy of ``df`` with answers outside ``low..high`` set to missing (see :func:`out_of_range`).
 
     Reports say how many answers were blanked; nothing is changed silently.
@@ -198,15 +209,22 @@ def binary_column(df: pd.DataFrame, column: str) -> pd.Series:
     require_columns(df, [column], what="records")
     raw = df[column]
     if raw.isna().any():
-        raise DataError("group is missing", column=column,
-                        rows=list(df.index[raw.isna()] + 2)[:20],
-                        allowed="1 (received the service) or 0 (comparison) in every row "
-                                "(row numbers count the header as 1)")
+        raise DataError(
+            "group is missing",
+            column=column,
+            rows=list(df.index[raw.isna()] + 2)[:20],
+            allowed="1 (received the service) or 0 (comparison) in every row "
+            "(row numbers count the header as 1)",
+        )
     text = raw.astype(str).str.strip().str.lower()
     mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
     bad = ~text.isin(list(mapping))
     if bad.any():
-        raise DataError("group must be binary", column=column,
-                        rows=list(df.index[bad] + 2)[:20], values=list(raw[bad].head(5)),
-                        allowed="1/0, true/false or yes/no")
+        raise DataError(
+            "group must be binary",
+            column=column,
+            rows=list(df.index[bad] + 2)[:20],
+            values=list(raw[bad].head(5)),
+            allowed="1/0, true/false or yes/no",
+        )
     return text.map(mapping).astype(int)

@@ -337,7 +337,11 @@ def _count(n: int, threshold: int) -> str:
 
 
 def _sample_row(
-    design: str, n_treated: int, n_comparison: int, mdes: float | None, hoped: float | None,
+    design: str,
+    n_treated: int,
+    n_comparison: int,
+    mdes: float | None,
+    hoped: float | None,
     threshold: int = 10,
 ):
     people = f"{_count(n_treated, threshold)} in the service group"

@@ -99,7 +99,9 @@ class Result:
     def _repr_html_(self) -> str:
         frame = self.to_frame()
         body = frame.to_html(index=False, float_format=lambda x: f"{x:.4g}", escape=True, border=0)
-        return f"<div class='evalkit-result'><strong>{html.escape(self._name())}</strong>{body}</div>"
+        return (
+            f"<div class='evalkit-result'><strong>{html.escape(self._name())}</strong>{body}</div>"
+        )
 
     def plot(self, ax: Any = None) -> Any:
         """Draw the result; results without a natural picture raise ``NotImplementedError``."""

@@ -93,12 +93,22 @@ def individual_trial(
     data = {"id": np.arange(1, n + 1)}
     if cl is not None:
         data["cluster"] = cl + 1
-    data.update({"x1": x1, "x2": x2.astype(int), "baseline": baseline, "treatment": treat,
-                 "outcome": outcome})
+    data.update(
+        {
+            "x1": x1,
+            "x2": x2.astype(int),
+            "baseline": baseline,
+            "treatment": treat,
+            "outcome": outcome,
+        }
+    )
     df = pd.DataFrame(data)
-    df.attrs["truth"] = {"effect": float(effect), "icc": float(icc) if clusters else 0.0,
-                         "design": "cluster" if clusters else "individual",
-                         "note": "fictional data from evalkit.simulate.individual_trial"}
+    df.attrs["truth"] = {
+        "effect": float(effect),
+        "icc": float(icc) if clusters else 0.0,
+        "design": "cluster" if clusters else "individual",
+        "note": "fictional data from evalkit.simulate.individual_trial",
+    }
     return df
 
 
@@ -133,8 +143,12 @@ def staggered_panel(
     """
     rng = np.random.default_rng([seed, 6001])
     n_never = int(round(n_units * never_share))
-    groups = np.concatenate([np.zeros(n_never, dtype=int),
-                             rng.choice(np.asarray(cohorts, dtype=int), n_units - n_never)])
+    groups = np.concatenate(
+        [
+            np.zeros(n_never, dtype=int),
+            rng.choice(np.asarray(cohorts, dtype=int), n_units - n_never),
+        ]
+    )
     unit_fe = rng.normal(0, 1, n_units) + 0.5 * (groups > 0) * np.asarray(groups) / n_periods
     time_fe = np.cumsum(rng.normal(0.3, 0.2, n_periods))
     periods = np.arange(1, n_periods + 1)
@@ -159,9 +173,14 @@ def staggered_panel(
         cells = [(g, t) for (g, t) in truth_cells if t - g == e]
         if cells:
             events[e] = sum(sizes[c[0]] * truth_cells[c] for c in cells) / sum(
-                sizes[c[0]] for c in cells)
-    df.attrs["truth"] = {"att_gt": truth_cells, "att_simple": num / den, "att_event": events,
-                         "cohort_sizes": sizes}
+                sizes[c[0]] for c in cells
+            )
+    df.attrs["truth"] = {
+        "att_gt": truth_cells,
+        "att_simple": num / den,
+        "att_event": events,
+        "cohort_sizes": sizes,
+    }
     return df
 
 
@@ -191,13 +210,19 @@ def interrupted_series(
     Defaults give sensible scales for each family. ``df.attrs["truth"]`` holds the
     true coefficients on the linear-predictor scale.
     """
-    defaults = {"gaussian": (50.0, 5.0, -0.3), "poisson": (np.log(0.01), 0.2, 0.01),
-                "binomial": (0.0, 0.3, 0.02)}
+    defaults = {
+        "gaussian": (50.0, 5.0, -0.3),
+        "poisson": (np.log(0.01), 0.2, 0.01),
+        "binomial": (0.0, 0.3, 0.02),
+    }
     if family not in defaults:
         from .errors import ParameterError
 
-        raise ParameterError(f"family={family!r} is not simulated", key="family",
-                             expected=" or ".join(sorted(defaults)))
+        raise ParameterError(
+            f"family={family!r} is not simulated",
+            key="family",
+            expected=" or ".join(sorted(defaults)),
+        )
     b0, lc, sc = defaults[family]
     baseline = b0 if baseline is None else baseline
     level_change = lc if level_change is None else level_change
@@ -207,8 +232,13 @@ def interrupted_series(
     tau = month - 1.0
     post = month >= interruption
     tau0 = interruption - 1.0
-    lin = (baseline + trend * tau + level_change * post + slope_change * (tau - tau0) * post
-           + seasonal_amplitude * np.sin(2 * np.pi * tau / period))
+    lin = (
+        baseline
+        + trend * tau
+        + level_change * post
+        + slope_change * (tau - tau0) * post
+        + seasonal_amplitude * np.sin(2 * np.pi * tau / period)
+    )
     df = pd.DataFrame({"month": month})
     if family == "gaussian":
         df["y"] = lin + rng.normal(0, noise, n)
@@ -220,8 +250,13 @@ def interrupted_series(
         trials = rng.integers(150, 250, n)
         df["trials"] = trials
         df["successes"] = rng.binomial(trials, 1 / (1 + np.exp(-lin)))
-    df.attrs["truth"] = {"level_change": level_change, "slope_change": slope_change,
-                         "baseline": baseline, "trend": trend, "interruption": interruption}
+    df.attrs["truth"] = {
+        "level_change": level_change,
+        "slope_change": slope_change,
+        "baseline": baseline,
+        "trend": trend,
+        "interruption": interruption,
+    }
     return df
 
 
@@ -254,17 +289,30 @@ def synthetic_panel(
         slope = rng.normal(0, 0.4)
         curve = rng.normal(0, 0.01)
         amp, phase = rng.uniform(1, 4), rng.uniform(0, 2 * np.pi)
-        paths[d] = (level + slope * t + curve * (t - n_periods / 2) ** 2
-                    + amp * np.sin(2 * np.pi * t / 12 + phase) + rng.normal(0, 0.3, n_periods))
-    treated = sum(w * paths[d] for d, w in weights.items()) + rng.normal(0, noise, n_periods) \
-        if noise > 0 else sum(w * paths[d] for d, w in weights.items())
+        paths[d] = (
+            level
+            + slope * t
+            + curve * (t - n_periods / 2) ** 2
+            + amp * np.sin(2 * np.pi * t / 12 + phase)
+            + rng.normal(0, 0.3, n_periods)
+        )
+    treated = (
+        sum(w * paths[d] for d, w in weights.items()) + rng.normal(0, noise, n_periods)
+        if noise > 0
+        else sum(w * paths[d] for d, w in weights.items())
+    )
     treated = treated + effect * (t >= intervention_time)
-    frames = [pd.DataFrame({"area": d, "month": t.astype(int), "outcome": paths[d]})
-              for d in donors]
+    frames = [
+        pd.DataFrame({"area": d, "month": t.astype(int), "outcome": paths[d]}) for d in donors
+    ]
     frames.insert(0, pd.DataFrame({"area": "T", "month": t.astype(int), "outcome": treated}))
     df = pd.concat(frames, ignore_index=True)
-    df.attrs["truth"] = {"weights": {d: float(weights.get(d, 0.0)) for d in donors},
-                         "effect": effect, "treated": "T", "intervention_time": intervention_time}
+    df.attrs["truth"] = {
+        "weights": {d: float(weights.get(d, 0.0)) for d in donors},
+        "effect": effect,
+        "treated": "T",
+        "intervention_time": intervention_time,
+    }
     return df
 
 
@@ -274,25 +322,58 @@ def synthetic_panel(
 
 #: Fictional area names: tree names with made-up endings, chosen not to be real places.
 DEMO_AREA_NAMES = [
-    "Alderbrook Vale", "Birchmere", "Cedarholt", "Damsonford", "Elderwick",
-    "Firthorne", "Gorseby Reach", "Hazelmouth", "Ivyhallow", "Juniperleigh",
-    "Kestrel Larchcombe", "Lindenmarsh", "Maplestow", "Nutwood Cross", "Oakhaven Moor",
-    "Poplarwell", "Quincebury", "Rowanshire Dales", "Sallowfield", "Thornbeam",
+    "Alderbrook Vale",
+    "Birchmere",
+    "Cedarholt",
+    "Damsonford",
+    "Elderwick",
+    "Firthorne",
+    "Gorseby Reach",
+    "Hazelmouth",
+    "Ivyhallow",
+    "Juniperleigh",
+    "Kestrel Larchcombe",
+    "Lindenmarsh",
+    "Maplestow",
+    "Nutwood Cross",
+    "Oakhaven Moor",
+    "Poplarwell",
+    "Quincebury",
+    "Rowanshire Dales",
+    "Sallowfield",
+    "Thornbeam",
 ]
 _REGIONS = [
-    "North East", "North West", "Yorkshire and the Humber", "East Midlands", "West Midlands",
-    "East of England", "London", "South East", "South West", "Wales",
+    "North East",
+    "North West",
+    "Yorkshire and the Humber",
+    "East Midlands",
+    "West Midlands",
+    "East of England",
+    "London",
+    "South East",
+    "South West",
+    "Wales",
 ]
 _PARTNERS = [
-    "Local authority", "NHS trust", "Health visiting", "Midwifery",
-    "Voluntary sector", "Public health",
+    "Local authority",
+    "NHS trust",
+    "Health visiting",
+    "Midwifery",
+    "Voluntary sector",
+    "Public health",
 ]
 #: Maturity-matrix elements of the default framework (dimension, element id).
 DEMO_MATRIX_ELEMENTS = [
-    ("plan", "strategy"), ("plan", "commissioning"), ("plan", "workforce_planning"),
-    ("lead", "governance"), ("lead", "leaders_community"),
-    ("deliver", "services_interventions"), ("deliver", "information_sharing"),
-    ("evaluate", "understanding_impact"), ("evaluate", "using_evidence"),
+    ("plan", "strategy"),
+    ("plan", "commissioning"),
+    ("plan", "workforce_planning"),
+    ("lead", "governance"),
+    ("lead", "leaders_community"),
+    ("deliver", "services_interventions"),
+    ("deliver", "information_sharing"),
+    ("evaluate", "understanding_impact"),
+    ("evaluate", "using_evidence"),
 ]
 DEMO_ASSESSMENT_DATES = ("2024-03-01", "2025-03-01")
 DEMO_INDICATORS = {
@@ -307,8 +388,9 @@ SYNTHETIC_NOTICE = (
 )
 
 
-def _item_shifts(k: int, rng, *, center: float = 0.0,
-                 item_shift: dict[int, float] | None = None) -> np.ndarray:
+def _item_shifts(
+    k: int, rng, *, center: float = 0.0, item_shift: dict[int, float] | None = None
+) -> np.ndarray:
     """Item difficulties of one tool in one area: drawn once, used before and after.
 
     ``center`` moves every threshold (a positive value makes high answers rarer);
@@ -320,8 +402,9 @@ def _item_shifts(k: int, rng, *, center: float = 0.0,
     return shift
 
 
-def _ordinal_items(latent: np.ndarray, shift: np.ndarray, low: int, high: int, rng, *,
-                   loading: float = 0.75) -> np.ndarray:
+def _ordinal_items(
+    latent: np.ndarray, shift: np.ndarray, low: int, high: int, rng, *, loading: float = 0.75
+) -> np.ndarray:
     """Items on ``low..high`` from a one-factor model (graded thresholds shifted per item)."""
     n, k = latent.shape[0], shift.shape[0]
     cats = high - low + 1
@@ -366,16 +449,20 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
     treated = (rng.random(n) < 1 / (1 + np.exp(-logit))).astype(int)
 
     # Latent distress at baseline: higher with deprivation and in some settings.
-    distress = (0.15 * (3 - imd_quintile) + setting_effect[setting]
-                + rng.normal(0.0, 1.0, size=n))
-    effect_epds = float(-0.35 + rng.normal(0.0, 0.12))     # service lowers distress
-    effect_wemwbs = float(0.30 + rng.normal(0.0, 0.10))    # and raises wellbeing
-    time_trend = -0.10                                      # everyone improves a little
-    distress_post = (0.6 * distress + time_trend + effect_epds * treated
-                     + rng.normal(0.0, 0.8, size=n))
+    distress = 0.15 * (3 - imd_quintile) + setting_effect[setting] + rng.normal(0.0, 1.0, size=n)
+    effect_epds = float(-0.35 + rng.normal(0.0, 0.12))  # service lowers distress
+    effect_wemwbs = float(0.30 + rng.normal(0.0, 0.10))  # and raises wellbeing
+    time_trend = -0.10  # everyone improves a little
+    distress_post = (
+        0.6 * distress + time_trend + effect_epds * treated + rng.normal(0.0, 0.8, size=n)
+    )
     wellbeing = -0.6 * distress + rng.normal(0.0, 0.8, size=n)
-    wellbeing_post = (0.6 * wellbeing - 0.3 * distress_post + effect_wemwbs * treated
-                      + rng.normal(0.0, 0.7, size=n))
+    wellbeing_post = (
+        0.6 * wellbeing
+        - 0.3 * distress_post
+        + effect_wemwbs * treated
+        + rng.normal(0.0, 0.7, size=n)
+    )
 
     frame = {
         "id": [f"P{area_index + 1:02d}{i + 1:04d}" for i in range(n)],
@@ -402,8 +489,12 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
     epds_post[dropped] = np.nan
     wem_post[dropped] = np.nan
 
-    for prefix, block in (("epds_pre_", epds_pre), ("epds_post_", epds_post),
-                          ("wemwbs_pre_", wem_pre), ("wemwbs_post_", wem_post)):
+    for prefix, block in (
+        ("epds_pre_", epds_pre),
+        ("epds_post_", epds_post),
+        ("wemwbs_pre_", wem_pre),
+        ("wemwbs_post_", wem_post),
+    ):
         for j in range(block.shape[1]):
             frame[f"{prefix}{j + 1}"] = block[:, j]
     df = pd.DataFrame(frame)
@@ -435,22 +526,43 @@ def demo_indicators(*, n_areas: int = 20, seed: int = 2026) -> tuple[pd.DataFram
         area_id = f"A{a + 1:02d}"
         start = int(rng.integers(25, 33))
         births = rng.integers(60, 320)
-        for indicator, base_p in (("breastfeeding_6_8_weeks", rng.uniform(0.38, 0.62)),
-                                  ("two_year_review_asq", rng.uniform(0.70, 0.92))):
+        for indicator, base_p in (
+            ("breastfeeding_6_8_weeks", rng.uniform(0.38, 0.62)),
+            ("two_year_review_asq", rng.uniform(0.70, 0.92)),
+        ):
             level = float(rng.normal(0.15, 0.06))
             slope = float(rng.normal(0.004, 0.002))
             after = months >= start
-            logit = (np.log(base_p / (1 - base_p)) + 0.003 * (months - 1)
-                     + 0.06 * np.sin(2 * np.pi * months / 12)
-                     + after * (level + slope * (months - start)))
+            logit = (
+                np.log(base_p / (1 - base_p))
+                + 0.003 * (months - 1)
+                + 0.06 * np.sin(2 * np.pi * months / 12)
+                + after * (level + slope * (months - start))
+            )
             denom = rng.poisson(births, size=DEMO_MONTHS)
             num = rng.binomial(denom, 1 / (1 + np.exp(-logit)))
-            rows.append(pd.DataFrame({
-                "area_id": area_id, "indicator": indicator, "month": months, "date": dates,
-                "numerator": num, "denominator": denom, "intervention": after.astype(int),
-            }))
-            truths.append({"area_id": area_id, "indicator": indicator, "start_month": start,
-                           "level_change_logodds": level, "slope_change_logodds": slope})
+            rows.append(
+                pd.DataFrame(
+                    {
+                        "area_id": area_id,
+                        "indicator": indicator,
+                        "month": months,
+                        "date": dates,
+                        "numerator": num,
+                        "denominator": denom,
+                        "intervention": after.astype(int),
+                    }
+                )
+            )
+            truths.append(
+                {
+                    "area_id": area_id,
+                    "indicator": indicator,
+                    "start_month": start,
+                    "level_change_logodds": level,
+                    "slope_change_logodds": slope,
+                }
+            )
     return pd.concat(rows, ignore_index=True), pd.DataFrame(truths)
 
 
@@ -473,8 +585,15 @@ def demo_matrix(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
                 for _dim, element in DEMO_MATRIX_ELEMENTS:
                     value = area_level + element_level[element] + leniency[partner] + t * gain
                     level = int(np.clip(np.rint(value + rng.normal(0.0, 0.45)), 1, 5))
-                    rows.append({"area": area_id, "partner": str(partner), "element": element,
-                                 "level": level, "date": date})
+                    rows.append(
+                        {
+                            "area": area_id,
+                            "partner": str(partner),
+                            "element": element,
+                            "level": level,
+                            "date": date,
+                        }
+                    )
     return pd.DataFrame(rows)
 
 
@@ -482,11 +601,13 @@ def demo_areas(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
     """The list of fictional areas: ``area_id, area_name, region``."""
     rng = np.random.default_rng([seed, 7])
     regions = rng.choice(_REGIONS, size=n_areas)
-    return pd.DataFrame({
-        "area_id": [f"A{a + 1:02d}" for a in range(n_areas)],
-        "area_name": DEMO_AREA_NAMES[:n_areas],
-        "region": regions,
-    })
+    return pd.DataFrame(
+        {
+            "area_id": [f"A{a + 1:02d}" for a in range(n_areas)],
+            "area_name": DEMO_AREA_NAMES[:n_areas],
+            "region": regions,
+        }
+    )
 
 
 def demo(*, n_areas: int = 20, seed: int = 2026) -> dict[str, object]:
@@ -504,8 +625,11 @@ def demo(*, n_areas: int = 20, seed: int = 2026) -> dict[str, object]:
     if not 1 <= n_areas <= len(DEMO_AREA_NAMES):
         from .errors import ParameterError
 
-        raise ParameterError(f"n_areas={n_areas!r} is not allowed", key="n_areas",
-                             expected=f"1 to {len(DEMO_AREA_NAMES)}")
+        raise ParameterError(
+            f"n_areas={n_areas!r} is not allowed",
+            key="n_areas",
+            expected=f"1 to {len(DEMO_AREA_NAMES)}",
+        )
     areas = demo_areas(n_areas=n_areas, seed=seed)
     records, truths = {}, []
     for a in range(n_areas):
@@ -514,9 +638,17 @@ def demo(*, n_areas: int = 20, seed: int = 2026) -> dict[str, object]:
         truths.append(truth)
     indicators, indicator_truth = demo_indicators(n_areas=n_areas, seed=seed)
     truth = pd.DataFrame(truths).merge(
-        indicator_truth.pivot(index="area_id", columns="indicator",
-                              values=["start_month", "level_change_logodds"]).pipe(
-            lambda t: t.set_axis([f"{b}_{a}" for a, b in t.columns], axis=1)).reset_index(),
-        on="area_id")
-    return {"areas": areas, "records": records, "indicators": indicators,
-            "matrix": demo_matrix(n_areas=n_areas, seed=seed), "truth": truth}
+        indicator_truth.pivot(
+            index="area_id", columns="indicator", values=["start_month", "level_change_logodds"]
+        )
+        .pipe(lambda t: t.set_axis([f"{b}_{a}" for a, b in t.columns], axis=1))
+        .reset_index(),
+        on="area_id",
+    )
+    return {
+        "areas": areas,
+        "records": records,
+        "indicators": indicators,
+        "matrix": demo_matrix(n_areas=n_areas, seed=seed),
+        "truth": truth,
+    }

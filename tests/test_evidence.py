@@ -359,8 +359,9 @@ def test_numpy_and_pandas_scalars_are_accepted():
 
 def test_small_group_sizes_are_not_printed():
     # Disclosure control: a group under the threshold is described, never counted.
-    res = checklist(design="comparison", n_treated=7, n_comparison=150, mdes=0.9,
-                    hoped_effect=0.3, threshold=10)
+    res = checklist(
+        design="comparison", n_treated=7, n_comparison=150, mdes=0.9, hoped_effect=0.3, threshold=10
+    )
     text = " ".join(res.table["value"].astype(str))
     assert "fewer than 10 in the service group" in text
     assert " 7 " not in f" {text} " and "150 in the comparison group" in text

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_level, require_columns
+from .._validate import check_level, check_reliability, require_columns
 from ..errors import DataError, EvalkitWarning, ParameterError
 from ..results import Result
 from ._common import numeric_column, t_interval
@@ -144,20 +144,7 @@ def _lookup_reliability(
     tool: str | None, reliability: float | None
 ) -> tuple[float | None, str | None]:
     if reliability is not None:
-        try:
-            r = float(reliability)
-        except (TypeError, ValueError):
-            raise ParameterError(
-                f"reliability={reliability!r} is not a number",
-                key="reliability",
-                expected="a number between 0 and 1, such as 0.87",
-            ) from None
-        if not 0.0 < r < 1.0:
-            raise ParameterError(
-                f"reliability={reliability!r} is not allowed",
-                key="reliability",
-                expected="a number strictly between 0 and 1, such as 0.87",
-            )
+        r = check_reliability(reliability)
         return r, "given"
     if tool is None:
         return None, None
@@ -171,13 +158,7 @@ def _lookup_reliability(
             key="tool",
             expected="a tool known to evalkit.tools, or pass reliability= directly",
         ) from None
-    if not 0.0 < r < 1.0:
-        raise ParameterError(
-            f"tool {tool!r} has reliability {r}, outside (0, 1)",
-            key="tool",
-            expected="pass reliability= directly",
-        )
-    return r, f"published {what} of {tool}"
+    return check_reliability(r, key="tool"), f"published {what} of {tool}"
 
 
 def prepost(

@@ -24,8 +24,16 @@ def prepost_means(summary: pd.DataFrame, *, ylabel: str = "Mean score", ax: Any 
         y = [row["mean_pre"], row["mean_post"]]
         low = [row["mean_pre"] - row["ci_low_pre"], row["mean_post"] - row["ci_low_post"]]
         high = [row["ci_high_pre"] - row["mean_pre"], row["ci_high_post"] - row["mean_post"]]
-        ax.errorbar(x, y, yerr=[low, high], marker="o", capsize=4, color=colour,
-                    label=str(group), linestyle="-" if i == 0 else "--")
+        ax.errorbar(
+            x,
+            y,
+            yerr=[low, high],
+            marker="o",
+            capsize=4,
+            color=colour,
+            label=str(group),
+            linestyle="-" if i == 0 else "--",
+        )
     ax.set_xticks([0, 1], ["Before", "After"])
     ax.set_xlim(-0.4, 1.5)
     ax.set_ylabel(ylabel)

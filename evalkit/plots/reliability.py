@@ -103,3 +103,46 @@ def plot_alpha(res: Any, ax: Any = None) -> Any:
     ax.set_title("Cronbach's alpha")
     ax.legend(loc="best", fontsize=8)
     return fig
+
+
+def plot_pooled_alpha(res: Any, ax: Any = None) -> Any:
+    """Forest plot of Cronbach's alpha by study, with the pooled alpha and its intervals."""
+    import numpy as np
+
+    studies = res.studies
+    k = len(studies)
+    fig, ax = new_figure(ax, figsize=(6.4, 0.32 * k + 1.6))
+    y = np.arange(k, 0, -1) + 1.0
+    ax.errorbar(
+        studies["alpha"],
+        y,
+        xerr=[studies["alpha"] - studies["ci_low"], studies["ci_high"] - studies["alpha"]],
+        fmt="s",
+        color=PALETTE["blue"],
+        ecolor=PALETTE["black"],
+        capsize=2,
+        markersize=5,
+    )
+    ax.errorbar(
+        [res.estimate],
+        [0.5],
+        xerr=[[res.estimate - res.ci_low], [res.ci_high - res.estimate]],
+        fmt="D",
+        color=PALETTE["vermillion"],
+        capsize=3,
+        markersize=8,
+        label=f"pooled {res.estimate:.2f} ({res.ci_low:.2f} to {res.ci_high:.2f})",
+    )
+    ax.hlines(
+        0.5,
+        res.pi_low,
+        res.pi_high,
+        color=PALETTE["orange"],
+        linewidth=1.5,
+        label="95% prediction interval",
+    )
+    ax.set_yticks([*y, 0.5], [*map(str, studies.index), "Pooled"])
+    ax.set_xlabel("Cronbach's alpha")
+    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, fontsize=8)
+    ax.grid(axis="y", visible=False)
+    return fig

@@ -3,8 +3,8 @@
 Internal consistency (:func:`alpha`, :func:`omega`, :func:`split_half`, :func:`item_analysis`),
 agreement between raters (:func:`icc`, :func:`cohen_kappa`, :func:`fleiss_kappa`,
 :func:`krippendorff_alpha`) and between methods (:func:`bland_altman`), measurement error and
-individual change (:func:`sem`, :func:`mdc`, :func:`reliable_change`), and one table for a
-report (:func:`reliability_summary`). Numbers agree with R psych, irr and lavaan and with
+individual change (:func:`sem`, :func:`mdc`, :func:`reliable_change`), one table for a
+report (:func:`reliability_summary`), and alpha pooled across areas (:func:`pool_alpha`). Numbers agree with R psych, irr and lavaan and with
 pingouin where the method is the same.
 
 >>> import evalkit as ek
@@ -21,6 +21,7 @@ from .icc import icc
 from .kappa import FleissKappaResult, KappaResult, cohen_kappa, fleiss_kappa
 from .krippendorff import KrippendorffResult, krippendorff_alpha
 from .omega import OmegaResult, omega
+from .pooling import PooledAlphaResult, alpha_back_transform, alpha_transform, pool_alpha
 from .summary import SplitHalfResult, item_analysis, reliability_summary, split_half
 
 __all__ = [
@@ -37,6 +38,10 @@ __all__ = [
     "mdc",
     "reliable_change",
     "reliability_summary",
+    "pool_alpha",
+    "alpha_transform",
+    "alpha_back_transform",
+    "PooledAlphaResult",
     "AlphaResult",
     "OmegaResult",
     "SplitHalfResult",

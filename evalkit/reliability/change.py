@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from .._validate import check_level, numeric_array
+from .._validate import check_level, check_reliability, numeric_array
 from ..errors import DataError, ParameterError
 from ..results import Result
 
@@ -20,21 +20,7 @@ CLASSES = ("reliably improved", "no reliable change", "reliably deteriorated", "
 
 
 def _check_reliability(reliability: Any) -> float:
-    try:
-        r = float(reliability)
-    except (TypeError, ValueError):
-        raise ParameterError(
-            f"reliability must be a number, got {reliability!r}",
-            key="reliability",
-            expected="a number between 0 and 1",
-        ) from None
-    if not 0.0 <= r < 1.0:
-        raise ParameterError(
-            f"reliability={reliability!r} is not allowed",
-            key="reliability",
-            expected="a number from 0 up to (not including) 1, e.g. alpha .87",
-        )
-    return r
+    return check_reliability(reliability)
 
 
 def _check_sd(sd: Any, key: str = "sd") -> float:

@@ -49,8 +49,9 @@ def scrub(text: str, cwd: str | None = None) -> str:
     return text
 
 
-def check_html(html_text: str, *, params: dict[str, Any] | None = None,
-               cwd: str | None = None) -> list[str]:
+def check_html(
+    html_text: str, *, params: dict[str, Any] | None = None, cwd: str | None = None
+) -> list[str]:
     """Problems that stop a page being published (an empty list when it may be)."""
     problems = []
     ext = external_resources(html_text)
@@ -61,8 +62,10 @@ def check_html(html_text: str, *, params: dict[str, Any] | None = None,
     if params and params.get("records") and params.get("id_column"):
         leaked = leaked_ids(html_text, params["records"], params["id_column"], cwd=cwd)
         if leaked:
-            problems.append(f"it shows {len(leaked)} person ID(s) from the column "
-                            f"{params['id_column']!r} of the input data")
+            problems.append(
+                f"it shows {len(leaked)} person ID(s) from the column "
+                f"{params['id_column']!r} of the input data"
+            )
     return problems
 
 
@@ -72,7 +75,9 @@ def _distinctive(value: str) -> bool:
     return not (value.isdigit() and len(value) < 5)
 
 
-def leaked_ids(html_text: str, records: str, id_column: str, *, cwd: str | None = None) -> list[str]:
+def leaked_ids(
+    html_text: str, records: str, id_column: str, *, cwd: str | None = None
+) -> list[str]:
     """IDs from the records' ID column that appear in the page (see ``disclosure.scan_html_for_ids``)."""
     from ..disclosure import scan_html_for_ids
     from .inputs import read_table

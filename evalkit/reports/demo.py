@@ -30,13 +30,19 @@ Regenerate with `evalkit demo --regenerate`.
 def demo_exists(data_dir: str | Path) -> bool:
     """True when the demo's data and parameter files are all there."""
     d = Path(data_dir)
-    return (d / "areas.csv").exists() and (d / "params").is_dir() and any((d / "params").glob("*.yaml"))
+    return (
+        (d / "areas.csv").exists()
+        and (d / "params").is_dir()
+        and any((d / "params").glob("*.yaml"))
+    )
 
 
 def _yaml_text(params: dict[str, object]) -> str:
     # Written by hand (not yaml.dump) to keep the order and comments a newcomer reads.
-    lines = ["# Parameters of one area's report (keys are the template's parameters).",
-             "# Paths are relative to the folder you run evalkit from."]
+    lines = [
+        "# Parameters of one area's report (keys are the template's parameters).",
+        "# Paths are relative to the folder you run evalkit from.",
+    ]
     for key, value in params.items():
         lines.append(f"{key}: {json.dumps(value)}")
     return "\n".join(lines) + "\n"
@@ -86,7 +92,7 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
             "matrix": (d / "matrix.csv").as_posix(),
             "suppression_threshold": 10,
             "data_source": f"Synthetic demo data for {row.area_name}, a fictional area in "
-                           f"{row.region} (evalkit.simulate, seed {seed}).",
+            f"{row.region} (evalkit.simulate, seed {seed}).",
             "synthetic": True,
         }
         (d / "params" / f"{row.area_id}.yaml").write_text(_yaml_text(params), encoding="utf-8")

@@ -14,34 +14,71 @@ from .render import AreaOutcome, _atomic_write, _now, load_status
 
 __all__ = ["write_index", "index_html"]
 
-_LABEL = {"rendered": "Rendered now", "cached": "Up to date",
-          "failed": "Failed"}
+_LABEL = {"rendered": "Rendered now", "cached": "Up to date", "failed": "Failed"}
 
 
 def _row(entry: dict[str, Any]) -> str:
     e = {k: (html.escape(str(v)) if v is not None else "") for k, v in entry.items()}
     status = entry.get("status", "failed")
     cls = {"rendered": "status-ok", "cached": "status-ok", "failed": "status-failed"}[status]
-    link = (f'<a href="{e["html"]}">{e["area_name"] or e["area_id"]}</a>'
-            if entry.get("html") else e["area_name"] or e["area_id"])
+    link = (
+        f'<a href="{e["html"]}">{e["area_name"] or e["area_id"]}</a>'
+        if entry.get("html")
+        else e["area_name"] or e["area_id"]
+    )
     problem = ""
     if status == "failed":
         where = f"cell {entry['cell']}: " if entry.get("cell") else ""
         problem = f"{html.escape(where)}{e['error']}"
         if entry.get("kept_previous"):
-            problem += (" <em>The link opens the previous report"
-                        + (f" of {e['rendered_at'][:10]}" if entry.get("rendered_at") else "")
-                        + ", which is out of date.</em>")
+            problem += (
+                " <em>The link opens the previous report"
+                + (f" of {e['rendered_at'][:10]}" if entry.get("rendered_at") else "")
+                + ", which is out of date.</em>"
+            )
     when = e.get("rendered_at", "")[:16].replace("T", " ")
-    return (f'<tr><th scope="row">{e["area_id"]}</th><td class="text">{link}</td>'
-            f'<td class="text {cls}">{_LABEL[status]}</td><td class="text">{when}</td>'
-            f'<td class="text">{problem}</td></tr>')
+    return (
+        f'<tr><th scope="row">{e["area_id"]}</th><td class="text">{link}</td>'
+        f'<td class="text {cls}">{_LABEL[status]}</td><td class="text">{when}</td>'
+        f'<td class="text">{problem}</td></tr>'
+    )
 
 
-def index_html(entries: Sequence[dict[str, Any]], *, synthesis: str | None = None,
-               synthesis_error: str | None = None,
-               title: str = "evalkit: area evaluation reports") -> str:
-    """The index page for ``entries`` (dicts of :class:`AreaOutcome` fields)."""
+_DESCRIPTIONS = {
+    "synthesis": "what the areas' evaluations say together",
+    "reliability": "how reliable the questionnaire was in each area (for academic partners)",
+}
+
+
+def _page_link(page: Any) -> str:
+    text = html.escape(page.area_name or page.area_id)
+    what = html.escape(_DESCRIPTIONS.get(page.area_id, ""))
+    link = f'<a href="{html.escape(page.html)}">{text}</a>' if page.html else text
+    line = f"<li>{link}{': ' + what if what else ''}"
+    if page.status == "failed":
+        where = f"cell {page.cell}: " if page.cell else ""
+        kept = (
+            " The link opens the previous version, which is out of date."
+            if page.kept_previous
+            else ""
+        )
+        line += (
+            f' <span class="status-failed">Failed: {html.escape(where + (page.error or ""))}.'
+            f"{kept}</span>"
+        )
+    return line + "</li>"
+
+
+def index_html(
+    entries: Sequence[dict[str, Any]],
+    *,
+    pages: Sequence[Any] = (),
+    title: str = "evalkit: area evaluation reports",
+) -> str:
+    """The index page for ``entries`` (dicts of :class:`AreaOutcome` fields).
+
+    ``pages`` are the outcomes of the pages across areas (synthesis, reliability).
+    """
     failed = [e for e in entries if e.get("status") == "failed"]
     synthetic = any(e.get("synthetic") for e in entries)
     parts = [f"<h1>{html.escape(title)}</h1>"]
@@ -52,34 +89,39 @@ def index_html(entries: Sequence[dict[str, Any]], *, synthesis: str | None = Non
     if failed:
         summary += f" {len(failed)} failed: see the last column."
     parts.append(f'<p class="summary">{html.escape(summary)}</p>')
-    if synthesis:
-        parts.append(f'<p><a href="{html.escape(synthesis)}">Cross-area synthesis</a>: what the '
-                     "areas' evaluations say together.</p>")
-    if synthesis_error:
-        kept = " The link opens the previous synthesis, which is out of date." if synthesis else ""
-        parts.append(f'<p class="status-failed">The cross-area synthesis failed: '
-                     f"{html.escape(synthesis_error)}.{kept}</p>")
+    if pages:
+        parts.append("<h2>Across areas</h2><ul>" + "".join(_page_link(p) for p in pages) + "</ul>")
+    parts.append("<h2>Area reports</h2>")
     rows = "".join(_row(e) for e in entries)
     parts.append(
         "<table><caption>Area reports</caption><thead><tr>"
         '<th scope="col">Code</th><th scope="col" class="text">Area</th>'
         '<th scope="col" class="text">Status</th><th scope="col" class="text">Rendered</th>'
         '<th scope="col" class="text">Problem</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>")
-    parts.append("<p>Each report opens on its own, offline. It shows aggregate figures only: "
-                 "small numbers are suppressed.</p>")
+        f"<tbody>{rows}</tbody></table>"
+    )
+    parts.append(
+        "<p>Each report opens on its own, offline. It shows aggregate figures only: "
+        "small numbers are suppressed.</p>"
+    )
     body = "\n".join(parts)
-    return (f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
-            f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-            f"<title>{html.escape(title)}</title>\n<style>\n{_house_css()}\n</style>\n</head>\n"
-            '<body>\n<a class="skip-link" href="#content">Skip to the list of reports</a>\n'
-            f'<main id="content">\n{body}\n</main>\n<footer class="page-footer"><p>'
-            f"Made with evalkit {html.escape(__version__)} on {_now()[:10]}.</p></footer>\n"
-            "</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
+        f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
+        f"<title>{html.escape(title)}</title>\n<style>\n{_house_css()}\n</style>\n</head>\n"
+        '<body>\n<a class="skip-link" href="#content">Skip to the list of reports</a>\n'
+        f'<main id="content">\n{body}\n</main>\n<footer class="page-footer"><p>'
+        f"Made with evalkit {html.escape(__version__)} on {_now()[:10]}.</p></footer>\n"
+        "</body>\n</html>\n"
+    )
 
 
-def write_index(out: str | Path, outcomes: Sequence[AreaOutcome] | None = None, *,
-                synthesis: str | None = None, synthesis_error: str | None = None) -> Path:
+def write_index(
+    out: str | Path,
+    outcomes: Sequence[AreaOutcome] | None = None,
+    *,
+    pages: Sequence[AreaOutcome] = (),
+) -> Path:
     """Write ``index.html`` listing every area in ``status.json`` (this run's first)."""
     out = Path(out)
     status = load_status(out)
@@ -87,8 +129,11 @@ def write_index(out: str | Path, outcomes: Sequence[AreaOutcome] | None = None, 
     order += sorted(k for k in status if k not in order)
     entries = [status[k] for k in order if k in status]
     # an area from an earlier run whose report has since been deleted is not listed
-    entries = [e for e in entries if e.get("status") == "failed" or
-               (e.get("html") and (out / e["html"]).exists())]
+    entries = [
+        e
+        for e in entries
+        if e.get("status") == "failed" or (e.get("html") and (out / e["html"]).exists())
+    ]
     path = out / "index.html"
-    _atomic_write(path, index_html(entries, synthesis=synthesis, synthesis_error=synthesis_error))
+    _atomic_write(path, index_html(entries, pages=pages))
     return path

@@ -38,18 +38,31 @@ def read_records(path: str | Path, *, id_column: str) -> pd.DataFrame:
     df = read_table(path)
     name = Path(path).name
     if id_column not in df.columns:
-        raise DataError(f"no ID column {id_column!r}", file=name,
-                        allowed="one of " + ", ".join(map(str, df.columns[:15])))
+        raise DataError(
+            f"no ID column {id_column!r}",
+            file=name,
+            allowed="one of " + ", ".join(map(str, df.columns[:15])),
+        )
     ids = df[id_column]
     blank = list(df.index[ids.isna()] + 2)
     if blank:
-        raise DataError("the ID is empty", file=name, column=id_column, rows=blank,
-                        allowed="a unique ID in every row (row numbers count the header as 1)")
+        raise DataError(
+            "the ID is empty",
+            file=name,
+            column=id_column,
+            rows=blank,
+            allowed="a unique ID in every row (row numbers count the header as 1)",
+        )
     dup = ids.duplicated(keep=False)
     if dup.any():
-        raise DataError("duplicated IDs", file=name, column=id_column,
-                        rows=list(df.index[dup] + 2), values=list(ids[dup].head(5)),
-                        allowed="each person once (row numbers count the header as 1)")
+        raise DataError(
+            "duplicated IDs",
+            file=name,
+            column=id_column,
+            rows=list(df.index[dup] + 2),
+            values=list(ids[dup].head(5)),
+            allowed="each person once (row numbers count the header as 1)",
+        )
     return df
 
 
@@ -64,8 +77,11 @@ def read_area_results(folder: str | Path) -> pd.DataFrame:
 
     files = sorted(Path(folder).glob("*.json"))
     if not files:
-        raise DataError("no area results found: render the areas first",
-                        file=Path(folder).name, allowed="a folder of <area>.json files")
+        raise DataError(
+            "no area results found: render the areas first",
+            file=Path(folder).name,
+            allowed="a folder of <area>.json files",
+        )
     rows = []
     for f in files:
         try:

@@ -112,8 +112,9 @@ def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) ->
     fig.savefig(buf, format="png", dpi=dpi)
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
-    return Block(f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">'
-                 f"{cap}</figure>")
+    return Block(
+        f'<figure><img src="data:image/png;base64,{data}" alt="{html.escape(alt)}">{cap}</figure>'
+    )
 
 
 def show(*blocks: Any) -> None:
@@ -215,6 +216,8 @@ class Findings:
 def summary_box(sentences: list[str], *, heading_text: str = "Summary") -> Block:
     """The boxed headline findings at the top of a report (plain-text sentences)."""
     items = "".join(f"<li>{html.escape(s)}</li>" for s in sentences if s)
-    return Block(f'<section class="summary" aria-labelledby="summary-heading">'
-                 f'<h2 id="summary-heading">{html.escape(heading_text)}</h2><ul>{items}</ul>'
-                 "</section>")
+    return Block(
+        f'<section class="summary" aria-labelledby="summary-heading">'
+        f'<h2 id="summary-heading">{html.escape(heading_text)}</h2><ul>{items}</ul>'
+        "</section>"
+    )

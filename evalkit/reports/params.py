@@ -67,44 +67,54 @@ class AreaParams(BaseModel):
     area_name: str = Field(min_length=1, max_length=120, description="name shown in the report")
     records: str = Field(description="person-level data file (.csv, .xlsx or .sav)")
     id_column: str = Field("id", min_length=1, description="column holding the person ID")
-    treatment_column: str = Field("treated", min_length=1,
-                                  description="column: 1 received the service, 0 comparison")
-    setting_column: str = Field("setting", min_length=1,
-                                description="column naming the setting (cluster)")
+    treatment_column: str = Field(
+        "treated", min_length=1, description="column: 1 received the service, 0 comparison"
+    )
+    setting_column: str = Field(
+        "setting", min_length=1, description="column naming the setting (cluster)"
+    )
     outcome_tool: str = Field("epds", min_length=1, description="measure of the main outcome")
-    outcome_pre_prefix: str = Field("epds_pre_", min_length=1,
-                                    description="item columns before: prefix + item number")
-    outcome_post_prefix: str = Field("epds_post_", min_length=1,
-                                     description="item columns after: prefix + item number")
+    outcome_pre_prefix: str = Field(
+        "epds_pre_", min_length=1, description="item columns before: prefix + item number"
+    )
+    outcome_post_prefix: str = Field(
+        "epds_post_", min_length=1, description="item columns after: prefix + item number"
+    )
     second_tool: str = Field("", description="a second measure, or empty for none")
     second_pre_prefix: str = Field("", description="its item columns before")
     second_post_prefix: str = Field("", description="its item columns after")
     design: Design = Field("comparison", description="evaluation design")
-    covariates: list[str] = Field(default_factory=list,
-                                  description="columns to adjust for (a list, or comma-separated)")
-    hoped_effect: float = Field(0.3, gt=0, le=2,
-                                description="the effect hoped for, in standard deviations")
+    covariates: list[str] = Field(
+        default_factory=list, description="columns to adjust for (a list, or comma-separated)"
+    )
+    hoped_effect: float = Field(
+        0.3, gt=0, le=2, description="the effect hoped for, in standard deviations"
+    )
     follow_up_weeks: int = Field(26, ge=1, le=520, description="weeks between the two measurements")
     indicators: str = Field("", description="monthly indicator counts (.csv or .xlsx), or empty")
     indicator: str = Field("", description="which indicator in that file")
-    indicator_label: str = Field("", max_length=200,
-                                 description="the indicator's name in the report")
+    indicator_label: str = Field(
+        "", max_length=200, description="the indicator's name in the report"
+    )
     intervention_month: int = Field(0, ge=0, description="month the service started (0: none)")
     matrix: str = Field("", description="maturity-matrix ratings (.csv or .xlsx), or empty")
-    suppression_threshold: int = Field(10, ge=5, le=100,
-                                       description="counts below this are suppressed")
+    suppression_threshold: int = Field(
+        10, ge=5, le=100, description="counts below this are suppressed"
+    )
     data_source: str = Field("", max_length=500, description="where the data came from")
     synthetic: bool = Field(False, description="true for demo data: a banner says so")
 
-    _split = field_validator("covariates", mode="before")(classmethod(
-        lambda cls, v: _split_list(v)))
+    _split = field_validator("covariates", mode="before")(
+        classmethod(lambda cls, v: _split_list(v))
+    )
 
     @field_validator("area_id")
     @classmethod
     def _area_id(cls, v: str) -> str:
         if not _AREA_ID.match(v):
-            raise ValueError("must be 1-40 letters, digits, '-' or '_', starting with a letter "
-                             "or digit")
+            raise ValueError(
+                "must be 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+            )
         return v
 
     @field_validator("records")
@@ -172,6 +182,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
 
 # -- reading --------------------------------------------------------------------------------------
 
+
 def _yaml_load(path: Path) -> Any:
     import yaml
 
@@ -210,8 +221,9 @@ def _explain(err: dict[str, Any]) -> tuple[str, str]:
 
 def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
     if not isinstance(raw, dict):
-        problems.append(f"{where}: must be a mapping of key: value pairs "
-                        f"(got {type(raw).__name__})")
+        problems.append(
+            f"{where}: must be a mapping of key: value pairs (got {type(raw).__name__})"
+        )
         return None
     try:
         model = AreaParams(**{str(k): v for k, v in raw.items()})
@@ -220,15 +232,21 @@ def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
             key, msg = _explain(err)
             problems.append(f"{where}: key {key!r}: {msg}")
         return None
-    missing = [k for k in AreaParams.FILE_KEYS
-               if getattr(model, k) and not Path(getattr(model, k)).is_file()]
+    missing = [
+        k
+        for k in AreaParams.FILE_KEYS
+        if getattr(model, k) and not Path(getattr(model, k)).is_file()
+    ]
     for key in missing:
         problems.append(
             f"{where}: key {key!r}: file not found: {getattr(model, key)} (paths are relative "
-            f"to the folder you run evalkit from, {os.getcwd()})")
+            f"to the folder you run evalkit from, {os.getcwd()})"
+        )
     if model.indicators and not model.indicator:
-        problems.append(f"{where}: key 'indicator': is empty but 'indicators' names a file "
-                        "(say which indicator to report)")
+        problems.append(
+            f"{where}: key 'indicator': is empty but 'indicators' names a file "
+            "(say which indicator to report)"
+        )
     if missing:
         return None
     before = len(problems)
@@ -277,13 +295,17 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
         if header is None:
             problems.append(f"{where}: key {key!r}: cannot read the column names of {path}")
         elif lacking:
-            problems.append(f"{where}: key {key!r}: {path} has no column(s) "
-                            + ", ".join(repr(c) for c in lacking)
-                            + f" (needed: {', '.join(needed)})")
+            problems.append(
+                f"{where}: key {key!r}: {path} has no column(s) "
+                + ", ".join(repr(c) for c in lacking)
+                + f" (needed: {', '.join(needed)})"
+            )
     columns = _header(model.records)
     if columns is None:
-        problems.append(f"{where}: key 'records': cannot read the column names of "
-                        f"{model.records} (is it a valid {Path(model.records).suffix} file?)")
+        problems.append(
+            f"{where}: key 'records': cannot read the column names of "
+            f"{model.records} (is it a valid {Path(model.records).suffix} file?)"
+        )
         return
     wanted = [(k, getattr(model, k)) for k in ("id_column", "treatment_column", "setting_column")]
     wanted += [("covariates", c) for c in model.covariates]
@@ -298,11 +320,14 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
     for key in prefixes:
         prefix = getattr(model, key)
         if not prefix:
-            problems.append(f"{where}: key {key!r}: is empty but second_tool is "
-                            f"{model.second_tool!r} (give the item column prefix)")
+            problems.append(
+                f"{where}: key {key!r}: is empty but second_tool is "
+                f"{model.second_tool!r} (give the item column prefix)"
+            )
         elif not any(c.startswith(prefix) for c in columns):
-            problems.append(f"{where}: key {key!r}: no column in {model.records} starts with "
-                            f"{prefix!r}")
+            problems.append(
+                f"{where}: key {key!r}: no column in {model.records} starts with {prefix!r}"
+            )
 
 
 def _rows_of_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
@@ -386,8 +411,10 @@ def load_jobs(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
     seen: dict[str, str] = {}
     for job in jobs:
         if job.area_id in seen:
-            problems.append(f"{job.source}: key 'area_id': {job.area_id!r} is used already "
-                            f"by {seen[job.area_id]} (each area needs its own id)")
+            problems.append(
+                f"{job.source}: key 'area_id': {job.area_id!r} is used already "
+                f"by {seen[job.area_id]} (each area needs its own id)"
+            )
         seen.setdefault(job.area_id, job.source)
     if problems:
         raise ParameterError("invalid parameters", problems=problems)

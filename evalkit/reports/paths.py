@@ -25,7 +25,8 @@ def templates_dir() -> Path:
             return c
     raise ReportError(
         "cannot find evalkit's templates/ folder; install evalkit from its repository "
-        "(pip install -e .) or set EVALKIT_TEMPLATES to the folder")
+        "(pip install -e .) or set EVALKIT_TEMPLATES to the folder"
+    )
 
 
 def template_path(name: str = "area_report.ipynb") -> Path:

@@ -43,7 +43,15 @@ from .._version import __version__
 from .params import AreaJob
 from .paths import html_template_dir, template_path
 
-__all__ = ["AreaOutcome", "render_areas", "render_one", "render_page", "synthesis_params", "RESULTS_MIME", "source_digest"]
+__all__ = [
+    "AreaOutcome",
+    "render_areas",
+    "render_one",
+    "render_page",
+    "synthesis_params",
+    "RESULTS_MIME",
+    "source_digest",
+]
 
 #: MIME type of the key results an area notebook displays (see ``page.record``)
 RESULTS_MIME = "application/vnd.evalkit.results+json"
@@ -73,6 +81,7 @@ class AreaOutcome:
 
 # -- hashing --------------------------------------------------------------------------------------
 
+
 @functools.lru_cache(maxsize=1)
 def source_digest() -> str:
     """Hash of evalkit's own source and the HTML export template (cache invalidation)."""
@@ -96,6 +105,7 @@ def _cache_key(job: AreaJob, template: Path) -> str:
 
 # -- files ----------------------------------------------------------------------------------------
 
+
 def _atomic_write(path: Path, text: str) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -108,6 +118,7 @@ def _now() -> str:
 
 
 # -- the kernel -----------------------------------------------------------------------------------
+
 
 @functools.lru_cache(maxsize=1)
 def _ipc_root() -> str:
@@ -140,9 +151,15 @@ def _kernel_manager_class() -> type:
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             # Always this interpreter (the one evalkit is installed in), whatever
             # kernel specs the machine has; no IPython history database.
-            return [sys.executable, "-m", "ipykernel_launcher", "-f",
-                    os.path.realpath(self.connection_file),
-                    "--HistoryManager.enabled=False", *(extra_arguments or [])]
+            return [
+                sys.executable,
+                "-m",
+                "ipykernel_launcher",
+                "-f",
+                os.path.realpath(self.connection_file),
+                "--HistoryManager.enabled=False",
+                *(extra_arguments or []),
+            ]
 
     return IPCKernelManager
 
@@ -181,6 +198,7 @@ def _extract_results(nb: Any) -> dict[str, Any] | None:
 
 # -- one area (runs in a worker process) ------------------------------------------------------------
 
+
 def render_one(task: dict[str, Any]) -> dict[str, Any]:
     """Execute and export one area; return an :class:`AreaOutcome` as a dict.
 
@@ -198,30 +216,44 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
     area_id = task["area_id"]
     params = task["params"]
     page = out / task["html"]  # where the report goes, e.g. areas/A01.html
-    outcome = AreaOutcome(area_id, params.get("area_name", area_id), "failed",
-                          source=task["source"], synthetic=bool(params.get("synthetic")))
+    outcome = AreaOutcome(
+        area_id,
+        params.get("area_name", area_id),
+        "failed",
+        source=task["source"],
+        synthetic=bool(params.get("synthetic")),
+    )
     nb_dir = out / "notebooks"
     nb_dir.mkdir(parents=True, exist_ok=True)
     tmp_nb = nb_dir / f".{area_id}.{os.getpid()}.ipynb"
     nb = None
     try:
         nb = pm.execute_notebook(
-            task["template"], str(tmp_nb), parameters=params, kernel_name="python3",
-            progress_bar=False, log_output=False, request_save_on_cell_execute=False,
-            start_timeout=120, execution_timeout=task.get("timeout", 600),
-            kernel_manager_class=_ipc_manager(), cwd=task["cwd"],
+            task["template"],
+            str(tmp_nb),
+            parameters=params,
+            kernel_name="python3",
+            progress_bar=False,
+            log_output=False,
+            request_save_on_cell_execute=False,
+            start_timeout=120,
+            execution_timeout=task.get("timeout", 600),
+            kernel_manager_class=_ipc_manager(),
+            cwd=task["cwd"],
         )
     except PapermillExecutionError as exc:
         failed = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
         outcome.cell = _code_cell_number(failed, exc.cell_index) if failed else exc.exec_count
         outcome.error = checks.scrub(f"{exc.ename}: {_first_line(exc.evalue)}", task["cwd"])
     except Exception as exc:  # noqa: BLE001 - kernel died, timeout, unreadable template...
-        outcome.error = checks.scrub(f"{type(exc).__name__}: {_first_line(str(exc))}",
-                                     task["cwd"])
+        outcome.error = checks.scrub(f"{type(exc).__name__}: {_first_line(str(exc))}", task["cwd"])
     finally:
         if tmp_nb.exists():
-            final = nb_dir / (f"{area_id}.ipynb" if outcome.error is None and nb is not None
-                              else f"{area_id}.failed.ipynb")
+            final = nb_dir / (
+                f"{area_id}.ipynb"
+                if outcome.error is None and nb is not None
+                else f"{area_id}.failed.ipynb"
+            )
             os.replace(tmp_nb, final)
 
     if nb is not None and outcome.error is None:
@@ -239,16 +271,18 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
                 results = _extract_results(nb)
                 if results is not None:
                     results.setdefault("area_id", area_id)
-                    _atomic_write(page.with_suffix(".json"),
-                                  json.dumps(results, indent=2, default=str))
+                    _atomic_write(
+                        page.with_suffix(".json"), json.dumps(results, indent=2, default=str)
+                    )
                 _atomic_write(page.with_suffix(".sha256"), task["key"] + "\n")
                 outcome.status = "rendered"
                 outcome.html = task["html"]
                 outcome.rendered_at = _now()
                 (nb_dir / f"{area_id}.failed.ipynb").unlink(missing_ok=True)
         except Exception as exc:  # noqa: BLE001 - an export problem fails this area only
-            outcome.error = checks.scrub(f"export failed: {type(exc).__name__}: "
-                                         f"{_first_line(str(exc))}", task["cwd"])
+            outcome.error = checks.scrub(
+                f"export failed: {type(exc).__name__}: {_first_line(str(exc))}", task["cwd"]
+            )
 
     if outcome.status == "failed" and page.exists():
         outcome.kept_previous = True
@@ -259,18 +293,37 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
 
 # -- many areas -----------------------------------------------------------------------------------
 
+
 def _is_current(out: Path, html: str, key: str) -> bool:
     page = out / html
     stamp = page.with_suffix(".sha256")
-    return (page.exists() and stamp.exists()
-            and stamp.read_text(encoding="utf-8").strip() == key)
+    return page.exists() and stamp.exists() and stamp.read_text(encoding="utf-8").strip() == key
 
 
-def _task(area_id: str, params: dict[str, Any], *, source: str, template: Path, out: Path,
-          key: str, html: str, title: str, timeout: int) -> dict[str, Any]:
-    return {"area_id": area_id, "params": params, "source": source, "template": str(template),
-            "out": str(out), "key": key, "html": html, "title": title, "timeout": timeout,
-            "cwd": os.getcwd()}
+def _task(
+    area_id: str,
+    params: dict[str, Any],
+    *,
+    source: str,
+    template: Path,
+    out: Path,
+    key: str,
+    html: str,
+    title: str,
+    timeout: int,
+) -> dict[str, Any]:
+    return {
+        "area_id": area_id,
+        "params": params,
+        "source": source,
+        "template": str(template),
+        "out": str(out),
+        "key": key,
+        "html": html,
+        "title": title,
+        "timeout": timeout,
+        "cwd": os.getcwd(),
+    }
 
 
 def load_status(out: Path) -> dict[str, Any]:
@@ -330,13 +383,28 @@ def render_areas(
         name = job.params.get("area_name", job.area_id)
         if not force and _is_current(out, html, key):
             outcomes[job.area_id] = AreaOutcome(
-                job.area_id, name, "cached", source=job.source, html=html,
+                job.area_id,
+                name,
+                "cached",
+                source=job.source,
+                html=html,
                 rendered_at=previous.get(job.area_id, {}).get("rendered_at"),
-                synthetic=bool(job.params.get("synthetic")))
+                synthetic=bool(job.params.get("synthetic")),
+            )
             continue
-        tasks.append(_task(job.area_id, job.params, source=job.source, template=template,
-                           out=out, key=key, html=html, timeout=timeout,
-                           title=f"{name}: evaluation report"))
+        tasks.append(
+            _task(
+                job.area_id,
+                job.params,
+                source=job.source,
+                template=template,
+                out=out,
+                key=key,
+                html=html,
+                timeout=timeout,
+                title=f"{name}: evaluation report",
+            )
+        )
     if on_start:
         on_start(len(tasks), len(outcomes))
     for outcome in outcomes.values():
@@ -349,8 +417,9 @@ def render_areas(
         if own:
             import multiprocessing as mp
 
-            executor = ProcessPoolExecutor(max_workers=workers,
-                                           mp_context=mp.get_context("forkserver"))
+            executor = ProcessPoolExecutor(
+                max_workers=workers, mp_context=mp.get_context("forkserver")
+            )
         try:
             futures = {executor.submit(render_one, t): t for t in tasks}
             for fut in as_completed(futures):
@@ -358,9 +427,13 @@ def render_areas(
                 try:
                     result = AreaOutcome(**fut.result())
                 except Exception as exc:  # noqa: BLE001 - a worker that died
-                    result = AreaOutcome(task["area_id"], task["params"].get("area_name", ""),
-                                         "failed", source=task["source"],
-                                         error=f"worker failed: {type(exc).__name__}: {exc}")
+                    result = AreaOutcome(
+                        task["area_id"],
+                        task["params"].get("area_name", ""),
+                        "failed",
+                        source=task["source"],
+                        error=f"worker failed: {type(exc).__name__}: {exc}",
+                    )
                     if (out / "areas" / f"{task['area_id']}.html").exists():
                         result.kept_previous = True
                         result.html = f"areas/{task['area_id']}.html"
@@ -412,8 +485,17 @@ def render_page(
     synthetic = bool(params.get("synthetic"))
     if not force and _is_current(out, html, key):
         return AreaOutcome(name, title, "cached", html=html, synthetic=synthetic)
-    task = _task(name, params, source=name, template=template, out=out, key=key, html=html,
-                 title=title, timeout=timeout)
+    task = _task(
+        name,
+        params,
+        source=name,
+        template=template,
+        out=out,
+        key=key,
+        html=html,
+        title=title,
+        timeout=timeout,
+    )
     return AreaOutcome(**render_one(task))
 
 
@@ -423,6 +505,7 @@ def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> di
     The indicator and maturity-matrix sections appear when every area names the
     same file (and indicator); the area results are read from ``out/areas``.
     """
+
     def shared(key: str) -> Any:
         values = {j.params.get(key) for j in jobs}
         return values.pop() if len(values) == 1 else ""
@@ -433,10 +516,43 @@ def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> di
         "indicator": shared("indicator"),
         "indicator_label": shared("indicator_label"),
         "matrix": shared("matrix"),
-        "suppression_threshold": max((j.params.get("suppression_threshold", 10) for j in jobs),
-                                     default=10),
+        "suppression_threshold": max(
+            (j.params.get("suppression_threshold", 10) for j in jobs), default=10
+        ),
         "synthetic": any(j.params.get("synthetic") for j in jobs),
     }
     if not (params["indicators"] and params["indicator"]):
         params["indicators"] = params["indicator"] = params["indicator_label"] = ""
     return params
+
+
+def reliability_params(jobs: Sequence[AreaJob]) -> dict[str, Any] | None:
+    """Parameters of the tool-reliability page: the main tool most areas use, every area using it.
+
+    None when fewer than two areas share a tool.
+    """
+    from collections import Counter
+
+    counts = Counter(j.params.get("outcome_tool") for j in jobs)
+    if not counts:
+        return None
+    tool, n = counts.most_common(1)[0]
+    if n < 2:
+        return None
+    areas = [
+        {
+            "area_id": j.area_id,
+            "area_name": j.params.get("area_name", j.area_id),
+            "records": j.params["records"],
+            "id_column": j.params.get("id_column", "id"),
+            "pre_prefix": j.params.get("outcome_pre_prefix"),
+        }
+        for j in jobs
+        if j.params.get("outcome_tool") == tool
+    ]
+    return {
+        "tool": tool,
+        "areas": areas,
+        "suppression_threshold": max(j.params.get("suppression_threshold", 10) for j in jobs),
+        "synthetic": any(j.params.get("synthetic") for j in jobs),
+    }

@@ -32,7 +32,12 @@ LAUNCH_ARGS = [
 #: the demo areas rendered for the tests (three: the synthesis pools them)
 AREAS = ("A01", "A02", "A03")
 #: the pages checked one by one (a page that this evalkit does not build is skipped)
-PAGES = {"index": "index.html", "area": f"areas/{AREAS[0]}.html", "synthesis": "synthesis.html"}
+PAGES = {
+    "index": "index.html",
+    "area": f"areas/{AREAS[0]}.html",
+    "synthesis": "synthesis.html",
+    "reliability": "reliability.html",
+}
 #: what the A4 page leaves for content: 210 mm less house.css's 2 x 14 mm margins, in CSS px
 A4_CONTENT_WIDTH = round((210 - 2 * 14) / 25.4 * 96)
 

@@ -27,7 +27,11 @@ def test_schema_keys_are_exactly_the_template_parameters():
     # and the defaults agree, so plain papermill and evalkit render behave the same
     for name, info in declared.items():
         default = AreaParams.model_fields[name].get_default(call_default_factory=True)
-        if info["default"] is not None and default is not None and name not in {"area_id", "area_name", "records"}:
+        if (
+            info["default"] is not None
+            and default is not None
+            and name not in {"area_id", "area_name", "records"}
+        ):
             assert eval(info["default"]) == default, name  # noqa: S307 - literals from our template
 
 
@@ -121,13 +125,15 @@ def test_area_id_must_be_safe_for_file_names(area_folder):
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 def test_spreadsheet_of_areas(area_folder, suffix):
-    table = pd.DataFrame({
-        "area_id": ["X01", "X02"],
-        "area_name": ["First", "Second"],
-        "records": ["records/X01.csv", "records/X02.csv"],
-        "suppression_threshold": ["", "12"],  # empty cell: the default
-        "synthetic": ["TRUE", "false"],
-    })
+    table = pd.DataFrame(
+        {
+            "area_id": ["X01", "X02"],
+            "area_name": ["First", "Second"],
+            "records": ["records/X01.csv", "records/X02.csv"],
+            "suppression_threshold": ["", "12"],  # empty cell: the default
+            "synthetic": ["TRUE", "false"],
+        }
+    )
     path = area_folder / f"areas{suffix}"
     table.to_csv(path, index=False) if suffix == ".csv" else table.to_excel(path, index=False)
     jobs = load_jobs([path])
@@ -137,9 +143,14 @@ def test_spreadsheet_of_areas(area_folder, suffix):
 
 def test_spreadsheet_errors_name_the_row(area_folder):
     path = area_folder / "areas.csv"
-    pd.DataFrame({"area_id": ["X01", "X02"], "area_name": ["A", "B"],
-                  "records": ["records/X01.csv", "records/missing.csv"],
-                  "threshold": ["", ""]}).to_csv(path, index=False)
+    pd.DataFrame(
+        {
+            "area_id": ["X01", "X02"],
+            "area_name": ["A", "B"],
+            "records": ["records/X01.csv", "records/missing.csv"],
+            "threshold": ["", ""],
+        }
+    ).to_csv(path, index=False)
     lines = problems_of([path])
     assert any(f"{path}, row 3 (area X02): key 'records'" in x for x in lines)
     # an unknown column is reported for every row that fills it... here the column is empty

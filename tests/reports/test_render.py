@@ -29,8 +29,9 @@ def run(tmp_path_factory):
         write_area(folder, "X02", "Second area", 1)
         write_area(folder, "X03", "Failing area", 2)
         template = failing_template(folder, "X03")
-        result = runner.invoke(app, ["render", "params", "--out", "out", "--jobs", "2",
-                                     "--template", str(template)])
+        result = runner.invoke(
+            app, ["render", "params", "--out", "out", "--jobs", "2", "--template", str(template)]
+        )
         yield folder, result, template
     finally:
         os.chdir(old)
@@ -81,6 +82,18 @@ def test_no_code_no_network_and_names_escaped(run):
     assert "<script" not in index.lower()
 
 
+def test_pages_across_areas_are_built_and_linked(run):
+    folder, _, _ = run
+    index = (folder / "out" / "index.html").read_text()
+    for page, words in (("synthesis", "What the areas"), ("reliability", "Reliability of the EPDS")):
+        text = (folder / "out" / f"{page}.html").read_text()
+        assert words in text and "<script" not in text.lower()
+        assert f'href="{page}.html"' in index
+    # the synthesis pools the two areas that rendered (X03 failed): their names appear
+    synthesis = (folder / "out" / "synthesis.html").read_text()
+    assert "Second area" in synthesis and "&lt;script&gt;" in synthesis
+
+
 def test_results_json_beside_the_report(run):
     folder, _, _ = run
     data = json.loads((folder / "out" / "areas" / "X02.json").read_text())
@@ -91,8 +104,15 @@ def test_results_json_beside_the_report(run):
 def test_cache_skips_unchanged_areas_and_force_renders(run):
     folder, _, template = run
     os.chdir(folder)
-    args = ["render", "params/X01.yaml", "params/X02.yaml", "--out", "out",
-            "--template", str(template)]
+    args = [
+        "render",
+        "params/X01.yaml",
+        "params/X02.yaml",
+        "--out",
+        "out",
+        "--template",
+        str(template),
+    ]
     again = runner.invoke(app, args)
     assert again.exit_code == 0, again.output
     assert "0 rendered, 2 up to date, 0 failed" in again.output
@@ -111,8 +131,9 @@ def test_failure_keeps_the_previous_good_report(run):
     os.chdir(folder)
     before = html_of(folder, "X02")
     template = failing_template(folder / "out", "X02")
-    result = runner.invoke(app, ["render", "params/X02.yaml", "--out", "out",
-                                 "--template", str(template)])
+    result = runner.invoke(
+        app, ["render", "params/X02.yaml", "--out", "out", "--template", str(template)]
+    )
     assert result.exit_code == 1
     assert html_of(folder, "X02") == before
     status = json.loads((folder / "out" / "status.json").read_text())
@@ -144,7 +165,12 @@ def test_plain_papermill_with_a_demo_parameter_file(tmp_path):
     import papermill as pm
 
     params = yaml.safe_load((ROOT / "data/demo/params/A01.yaml").read_text())
-    nb = pm.execute_notebook(str(ROOT / "templates/area_report.ipynb"),
-                             str(tmp_path / "out.ipynb"), parameters=params,
-                             cwd=str(ROOT), progress_bar=False, kernel_name="python3")
+    nb = pm.execute_notebook(
+        str(ROOT / "templates/area_report.ipynb"),
+        str(tmp_path / "out.ipynb"),
+        parameters=params,
+        cwd=str(ROOT),
+        progress_bar=False,
+        kernel_name="python3",
+    )
     assert any("Alderbrook Vale" in json.dumps(c.get("outputs", [])) for c in nb.cells)
