@@ -85,7 +85,10 @@ def test_no_code_no_network_and_names_escaped(run):
 def test_pages_across_areas_are_built_and_linked(run):
     folder, _, _ = run
     index = (folder / "out" / "index.html").read_text()
-    for page, words in (("synthesis", "What the areas"), ("reliability", "Reliability of the EPDS")):
+    for page, words in (
+        ("synthesis", "What the areas"),
+        ("reliability", "Reliability of the EPDS"),
+    ):
         text = (folder / "out" / f"{page}.html").read_text()
         assert words in text and "<script" not in text.lower()
         assert f'href="{page}.html"' in index
