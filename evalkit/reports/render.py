@@ -218,7 +218,7 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
     page = out / task["html"]  # where the report goes, e.g. areas/A01.html
     outcome = AreaOutcome(
         area_id,
-        params.get("area_name", area_id),
+        params.get("area_name", task["title"]),
         "failed",
         source=task["source"],
         synthetic=bool(params.get("synthetic")),
