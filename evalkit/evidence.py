@@ -392,8 +392,8 @@ def _level(table: pd.DataFrame, outcome_data: bool, improved: bool | None):
         )
     if improved is False:
         return 1, (
-            "The outcome did not improve, so this evaluation gives no evidence that the "
-            "service works.",
+            "The outcome did not clearly improve (no change for the better that chance alone "
+            "could not explain), so this evaluation gives no evidence yet that the service works.",
         )
     keys = table[table["key"]]
     unmet = keys[keys["met"].map(lambda m: m is not True)]
@@ -568,7 +568,7 @@ def checklist(
         _row(
             "improved",
             "The outcome improved",
-            {True: "yes", False: "no", None: "not known"}[improved],
+            {True: "yes", False: "no clear improvement", None: "not known"}[improved],
             "a change for the better, with an interval that excludes no change",
             improved,
             applicable=outcome_data,

@@ -571,12 +571,17 @@ class Funnel(Result):
         )
 
     def plot(
-        self, ax: Any = None, *, label_points: bool | None = None, title: str | None = None
+        self,
+        ax: Any = None,
+        *,
+        label_points: bool | None = None,
+        title: str | None = None,
+        highlight: Any = None,
     ) -> Any:
-        """Funnel plot: areas as points, 95% and 99.8% limits as curves."""
+        """Funnel plot: areas as points, 95% and 99.8% limits as curves; ``highlight`` rings one."""
         from .plots.indicators import funnel_plot
 
-        return funnel_plot(self, ax=ax, label_points=label_points, title=title)
+        return funnel_plot(self, ax=ax, label_points=label_points, title=title, highlight=highlight)
 
 
 def funnel(

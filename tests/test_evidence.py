@@ -175,7 +175,8 @@ def test_no_improvement_is_level_1_whatever_the_design(design):
     res = checklist(**{**GOOD, "design": design, "n_comparison": n_comp, "improved": False})
     assert res.level == 1
     assert res.reasons == (
-        "The outcome did not improve, so this evaluation gives no evidence that the service works.",
+        "The outcome did not clearly improve (no change for the better that chance alone could "
+        "not explain), so this evaluation gives no evidence yet that the service works.",
     )
 
 

@@ -156,3 +156,11 @@ def test_rate_interval_contains_estimate(x, pop):
     r = indicators.rate(x, pop)
     assert r.ci_low <= r.estimate <= r.ci_high
     assert r.ci_low >= 0
+
+
+def test_funnel_plot_highlights_one_area_in_bold():
+    f = indicators.funnel([130, 150, 100, 40], [200, 200, 200, 90], labels=list("ABCD"))
+    ax = f.plot(highlight="C").axes[0]
+    bold = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
+    assert bold == ["C"]
+    assert "this area" in [t.get_text() for t in ax.get_legend().get_texts()]

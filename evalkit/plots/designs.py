@@ -62,8 +62,9 @@ def effect_plot(
     title: str = "",
 ) -> Any:
     """Point estimates with intervals, one row per term, and a line at zero."""
-    fig, ax = new_figure(ax, figsize=(6.0, 0.6 * len(terms) + 1.6))
+    fig, ax = new_figure(ax, figsize=(6.0, 0.45 * len(terms) + 1.3))
     y = np.arange(len(terms))[::-1]
+    ax.set_ylim(-0.6, len(terms) - 0.4)  # rows evenly spaced, no empty band between them
     est = np.asarray(estimates, dtype=float)
     ax.errorbar(
         est,

@@ -27,14 +27,20 @@ def _verdict(row: Any) -> str:
 
 
 def funnel_plot(
-    result: Any, ax: Any = None, *, label_points: bool | None = None, title: str | None = None
+    result: Any,
+    ax: Any = None,
+    *,
+    label_points: bool | None = None,
+    title: str | None = None,
+    highlight: Any = None,
 ) -> Any:
     """Draw a funnel plot of a :class:`evalkit.indicators.Funnel` result.
 
     Areas are points (filled when outside the 99.8% limits, open when outside only the 95%
     limits); the 95% limits are dashed, the 99.8% limits solid, the centre line dotted.
     Points are labelled when there are at most 25 areas (or when ``label_points=True``);
-    otherwise only areas outside the 95% limits are labelled.
+    otherwise only areas outside the 95% limits are labelled. ``highlight`` names one area
+    (a report's own) to ring and label in bold.
     """
     fig, ax = new_figure(ax, figsize=(7.0, 4.5))
     curves = result.limits()
@@ -79,7 +85,27 @@ def funnel_plot(
             edgecolors=colour,
             linewidths=1.5,
         )
-        if label_points or verdict != "not different":
+        if highlight is not None and label == highlight:
+            ax.scatter(
+                row["n"],
+                row["value"],
+                s=160,
+                zorder=4,
+                facecolors="none",
+                edgecolors=PALETTE["black"],
+                linewidths=2,
+                label="this area",
+            )
+            ax.annotate(
+                str(label),
+                (row["n"], row["value"]),
+                xytext=(6, 5),
+                textcoords="offset points",
+                fontsize=10,
+                fontweight="bold",
+                color=PALETTE["black"],
+            )
+        elif label_points or verdict != "not different":
             ax.annotate(
                 str(label),
                 (row["n"], row["value"]),
@@ -98,5 +124,6 @@ def funnel_plot(
     ax.set_xlim(left=0)
     if title:
         ax.set_title(title)
-    ax.legend(loc="best", fontsize=8)
+    # the legend sits beside the plot, where it cannot hide an area
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0), fontsize=8)
     return fig
