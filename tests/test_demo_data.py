@@ -1,0 +1,45 @@
+"""The committed demo data are exactly what the generator makes (so they can never go stale)."""
+
+from pathlib import Path
+
+import pandas as pd
+
+from evalkit.reports.demo import write_demo
+from evalkit.simulate import SYNTHETIC_NOTICE, demo
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_committed_demo_matches_the_generator(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    write_demo("data/demo")
+    fresh = sorted(
+        p.relative_to(tmp_path) for p in (tmp_path / "data/demo").rglob("*") if p.is_file()
+    )
+    committed = sorted(p.relative_to(ROOT) for p in (ROOT / "data/demo").rglob("*") if p.is_file())
+    assert fresh == committed
+    for rel in fresh:
+        assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel
+
+
+def test_demo_is_deterministic_and_says_it_is_synthetic():
+    a, b = demo(n_areas=2, seed=5), demo(n_areas=2, seed=5)
+    pd.testing.assert_frame_equal(a["records"]["A01"], b["records"]["A01"])
+    assert "fictional" in SYNTHETIC_NOTICE
+    assert (ROOT / "data/demo/README.md").read_text().count(SYNTHETIC_NOTICE) == 1
+
+
+def test_demo_shape():
+    d = demo()
+    assert len(d["areas"]) == 20 and d["areas"]["area_name"].is_unique
+    months = d["indicators"].groupby(["area_id", "indicator"])["month"].agg(["min", "max", "count"])
+    assert (months["count"] == 48).all()
+    partners = d["matrix"].groupby("area")["partner"].nunique()
+    assert partners.between(3, 6).all() and d["matrix"]["date"].nunique() == 2
+    records = d["records"]["A01"]
+    assert records["id"].is_unique and set(records["treated"]) == {0, 1}
+    assert records.filter(like="epds_pre_").shape[1] == 10
+    assert records.filter(like="wemwbs_post_").shape[1] == 14
+    # some answers are missing and some people dropped out, as in routine data
+    assert records.filter(like="epds_pre_").isna().any().any()
+    assert records.filter(like="epds_post_").isna().all(axis=1).mean() > 0.05
