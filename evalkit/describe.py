@@ -16,9 +16,7 @@ from .errors import DataError
 
 __all__ = [
     "item_columns",
-    "scale_total",
     "overview",
-    "paired_means",
     "out_of_range",
     "blank_out_of_range",
     "binary_column",
@@ -42,27 +40,6 @@ def item_columns(df: pd.DataFrame, prefix: str) -> list[str]:
             allowed=f"columns such as {prefix}1, {prefix}2, ...",
         )
     return [c for _, c in sorted(found)]
-
-
-def scale_total(
-    df: pd.DataFrame, columns: Sequence[str], *, min_answered: float = 0.8
-) -> pd.Series:
-    """Sum of item scores, prorated when a few answers are missing.
-
-    total = mean(answered items) × k, when at least ``min_answered`` of the k items
-    are answered; missing otherwise (the usual prorating rule for short scales).
-
-    >>> scale_total(pd.DataFrame({"a": [1, 2, None], "b": [3, None, None]}), ["a", "b"], min_answered=.5)
-    0    4.0
-    1    4.0
-    2    NaN
-    dtype: float64
-    """
-    require_columns(df, columns, what="records")
-    block = df[list(columns)].apply(pd.to_numeric, errors="coerce").astype(float)
-    answered = block.notna().sum(axis=1)
-    total = block.mean(axis=1) * len(columns)
-    return total.where(answered >= np.ceil(min_answered * len(columns)))
 
 
 def overview(
@@ -109,50 +86,6 @@ def overview(
     out = pd.DataFrame.from_dict(rows, orient="index")
     counts = ["records", "with_baseline", "with_follow_up"]
     out[counts] = out[counts].astype(int)
-    out.index.name = "group"
-    return out
-
-
-def paired_means(
-    pre: pd.Series,
-    post: pd.Series,
-    group: pd.Series | None = None,
-    *,
-    labels: dict[object, str] | None = None,
-    level: float = 0.95,
-) -> pd.DataFrame:
-    """Means before and after, among people with both, by group, with t intervals.
-
-    For each group: ``n_pairs``, ``mean_pre``, ``mean_post``, ``mean_change`` and
-    t-based intervals ``ci_low_pre`` ... ``ci_high_post`` (mean ± t(1-α/2, n-1)·sd/√n).
-    """
-    from scipy import stats
-
-    from ._validate import check_level
-
-    level = check_level(level)
-    frame = pd.DataFrame(
-        {"pre": pd.to_numeric(pre, errors="coerce"), "post": pd.to_numeric(post, errors="coerce")}
-    )
-    frame["group"] = group if group is not None else "All"
-    frame = frame.dropna(subset=["pre", "post"])
-    labels = labels or {}
-    rows = {}
-    for g, part in sorted(frame.groupby("group"), key=lambda kv: str(kv[0]), reverse=True):
-        n = len(part)
-        row: dict[str, float] = {"n_pairs": n}
-        for col in ("pre", "post"):
-            m = part[col].mean()
-            half = (
-                stats.t.ppf(0.5 + level / 2, n - 1) * part[col].std(ddof=1) / np.sqrt(n)
-                if n > 1
-                else np.nan
-            )
-            row[f"mean_{col}"], row[f"ci_low_{col}"], row[f"ci_high_{col}"] = m, m - half, m + half
-        row["mean_change"] = row["mean_post"] - row["mean_pre"]
-        rows[labels.get(g, str(g))] = row
-    out = pd.DataFrame.from_dict(rows, orient="index")
-    out["n_pairs"] = out["n_pairs"].astype(int)
     out.index.name = "group"
     return out
 

@@ -1,10 +1,10 @@
 """House-style matplotlib figures (presentation layer).
 
-One module per topic (``describe``, ``reliability``, ``designs``, ``indicators``,
+One module per topic (``reliability``, ``designs``, ``indicators``,
 ``matrix``...); :mod:`evalkit.plots.style` holds the shared palette and figure
 helper. Results' ``.plot()`` methods import from here lazily, so matplotlib is
 only loaded when a picture is drawn. Submodules load on first use:
-``evalkit.plots.describe.prepost_means(...)``.
+``evalkit.plots.matrix.plot_profile(...)``.
 """
 
 from __future__ import annotations

@@ -1,4 +1,8 @@
-"""Reading a user's data files for a report: CSV, Excel or SPSS, with clear errors."""
+"""Reading a user's data files for a report: CSV, Excel or SPSS, with clear errors.
+
+Files are read by :func:`evalkit.tools.read_data` (also ``read_table`` here); this module
+adds the checks a report needs (a usable ID column) and reads the areas' results.
+"""
 
 from __future__ import annotations
 
@@ -7,30 +11,9 @@ from pathlib import Path
 import pandas as pd
 
 from ..errors import DataError
+from ..tools.io import read_data as read_table
 
 __all__ = ["read_table", "read_records", "read_area_results"]
-
-
-def read_table(path: str | Path) -> pd.DataFrame:
-    """Read ``.csv``, ``.xlsx`` or ``.sav`` (SPSS value labels applied where they are text)."""
-    p = Path(path)
-    name = p.name
-    if not p.is_file():
-        raise DataError("file not found", file=str(path))
-    suffix = p.suffix.lower()
-    try:
-        if suffix == ".csv":
-            return pd.read_csv(p)
-        if suffix == ".xlsx":
-            return pd.read_excel(p)
-        if suffix == ".sav":
-            import pyreadstat
-
-            df, _ = pyreadstat.read_sav(str(p))
-            return df
-    except Exception as exc:  # noqa: BLE001 - any parser failure becomes one clear line
-        raise DataError(f"cannot read the file ({type(exc).__name__}: {exc})", file=name) from None
-    raise DataError("unsupported file type", file=name, allowed=".csv, .xlsx or .sav")
 
 
 def read_records(path: str | Path, *, id_column: str) -> pd.DataFrame:

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import csv
 import difflib
+import functools
 import hashlib
 import json
 import os
@@ -33,7 +34,6 @@ __all__ = [
     "AreaParams",
     "AreaJob",
     "load_jobs",
-    "validate_paths",
     "DATA_SUFFIXES",
     "TABLE_SUFFIXES",
 ]
@@ -172,7 +172,16 @@ class AreaJob:
 
 
 def file_digest(path: str | os.PathLike[str]) -> str:
-    """SHA-256 of a file's bytes."""
+    """SHA-256 of a file's bytes (remembered while the file's size and time are unchanged).
+
+    Areas often share input files (one indicators file for all); each is read once a run.
+    """
+    st = os.stat(path)
+    return _digest(os.path.abspath(path), st.st_size, st.st_mtime_ns)
+
+
+@functools.lru_cache(maxsize=256)
+def _digest(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
         for chunk in iter(lambda: fh.read(1 << 20), b""):
@@ -419,8 +428,3 @@ def load_jobs(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
     if problems:
         raise ParameterError("invalid parameters", problems=problems)
     return jobs
-
-
-def validate_paths(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
-    """Alias of :func:`load_jobs` for ``evalkit validate``."""
-    return load_jobs(paths)

@@ -40,7 +40,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from .params import AreaJob
+from .params import AreaJob, file_digest
 from .paths import html_template_dir, template_path
 
 __all__ = [
@@ -97,7 +97,7 @@ def source_digest() -> str:
 
 def _cache_key(job: AreaJob, template: Path) -> str:
     h = hashlib.sha256()
-    h.update(template.read_bytes())
+    h.update(file_digest(template).encode())
     h.update(source_digest().encode())
     h.update(job.digest().encode())
     return h.hexdigest()
