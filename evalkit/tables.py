@@ -339,6 +339,7 @@ def report_table(
         )
     digest = hashlib.sha1((caption + data.to_csv()).encode("utf-8")).hexdigest()[:10]
     note_id = f"evalkit-note-{digest}"
+    caption_id = f"evalkit-caption-{digest}"
     esc = html.escape
 
     numeric = {
@@ -346,7 +347,10 @@ def report_table(
         for c in data.columns
     }
     right = ' style="text-align:right"'
-    out = [f'<table class="evalkit-table"><caption>{esc(caption.strip())}</caption>', "<thead><tr>"]
+    out = [
+        f'<table class="evalkit-table"><caption id="{caption_id}">{esc(caption.strip())}</caption>',
+        "<thead><tr>",
+    ]
     if index:
         name = _label(data.index.names if data.index.nlevels > 1 else data.index.name)
         out.append(f'<th scope="col">{esc(name)}</th>' if name else "<td></td>")
@@ -384,4 +388,17 @@ def report_table(
         )
     if note:
         notes.append(f'<p class="evalkit-table-note">{esc(note)}</p>')
-    return HTMLTable('<div class="evalkit-table-wrap">' + "".join(out) + "".join(notes) + "</div>")
+    # A wide table scrolls on its own on a narrow screen (keyboard-reachable, named by its
+    # caption) instead of making the whole page scroll sideways.
+    scroll = (
+        f'<div class="evalkit-table-scroll" role="region" tabindex="0" '
+        f'aria-labelledby="{caption_id}">'
+    )
+    return HTMLTable(
+        '<div class="evalkit-table-wrap">'
+        + scroll
+        + "".join(out)
+        + "</div>"
+        + "".join(notes)
+        + "</div>"
+    )

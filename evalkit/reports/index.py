@@ -94,11 +94,13 @@ def index_html(
     parts.append("<h2>Area reports</h2>")
     rows = "".join(_row(e) for e in entries)
     parts.append(
-        "<table><caption>Area reports</caption><thead><tr>"
+        '<div class="evalkit-table-scroll" role="region" tabindex="0" '
+        'aria-labelledby="areas-caption">'
+        '<table><caption id="areas-caption">Area reports</caption><thead><tr>'
         '<th scope="col">Code</th><th scope="col" class="text">Area</th>'
         '<th scope="col" class="text">Status</th><th scope="col" class="text">Rendered</th>'
         '<th scope="col" class="text">Problem</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table>"
+        f"<tbody>{rows}</tbody></table></div>"
     )
     parts.append(
         "<p>Each report opens on its own, offline. It shows aggregate figures only: "

@@ -186,3 +186,19 @@ def test_index_links_the_synthesis_when_built(site):
     if not (site.root / "synthesis.html").exists():
         pytest.skip("synthesis.html is not built by this version of 'evalkit render'")
     assert 'href="synthesis.html"' in index
+
+
+def test_a_phone_screen_needs_no_sideways_scrolling(site, browser, page_rel):
+    """At 360 px wide the page fits; a wide table scrolls in its own keyboard-reachable box."""
+    context = browser.new_context(viewport={"width": 360, "height": 800})
+    try:
+        page = context.new_page()
+        page.goto(site.url(page_rel))
+        overflow = page.evaluate("() => document.documentElement.scrollWidth - innerWidth")
+        boxes = page.evaluate("""() => [...document.querySelectorAll('.evalkit-table-scroll')]
+            .map(b => ({tab: b.tabIndex, label: b.getAttribute('aria-labelledby'),
+                        named: !!document.getElementById(b.getAttribute('aria-labelledby'))}))""")
+    finally:
+        context.close()
+    assert overflow <= 1, f"the page is {overflow}px wider than a 360px screen"
+    assert all(b["tab"] == 0 and b["named"] for b in boxes), boxes
