@@ -144,3 +144,20 @@ def test_bland_altman_and_change_lengths():
         rel.reliable_change(
             [1, 2], [1, 2], reliability=0.8, sd=1, cutoff=3, normal=(1, 1), clinical=(2, 1)
         )
+
+
+def test_icc_long_input_sorted_or_shuffled_gives_the_same_table():
+    # Sorted long data take a reshape shortcut; shuffled data the general path: same numbers.
+    rng = np.random.default_rng(3)
+    x = rng.normal(size=(30, 4)) + rng.normal(size=(30, 1))
+    long = pd.DataFrame(
+        {"t": np.repeat(np.arange(30), 4), "r": np.tile(list("ABCD"), 30), "y": x.ravel()}
+    )
+    sorted_ = rel.icc(long, targets="t", raters="r", ratings="y")
+    shuffled = rel.icc(long.sample(frac=1, random_state=1), targets="t", raters="r", ratings="y")
+    pd.testing.assert_frame_equal(sorted_, shuffled)
+    pd.testing.assert_frame_equal(sorted_, rel.icc(x))
+    # a missing rating in sorted data is still reported, not reshaped away
+    long.loc[5, "y"] = np.nan
+    with pytest.raises(DataError, match="missing ratings"):
+        rel.icc(long, targets="t", raters="r", ratings="y")

@@ -148,6 +148,12 @@ def _long(
         )
     n, k = len(t_labels), len(r_labels)
     cell = t_codes * k + r_codes
+    if len(cell) == n * k and (cell[1:] - cell[:-1] == 1).all() and cell[0] == 0:
+        # Sorted by target, then rater, every cell once (the usual layout of long data):
+        # the wide table is a reshape, with no duplicates possible.
+        x = y.reshape(n, k)
+        if not np.isnan(x).any():
+            return x, list(t_labels), list(r_labels)
     counts = np.bincount(cell, minlength=n * k)
     if (counts > 1).any():
         dup = np.isin(cell, np.flatnonzero(counts > 1))
@@ -290,22 +296,23 @@ def icc(
         denom = k * msj + (k * n - k - n) * mse
         l2 = n * (msb - fl * mse) / (fl * denom + n * msb)
         u2 = n * (fu * msb - mse) / (denom + n * fu * msb)
-    lows = [
-        (f1l - 1) / (f1l + k - 1),
-        l2,
-        (f3l - 1) / (f3l + k - 1),
-        1 - 1 / f1l,
-        l2 * k / (1 + l2 * (k - 1)),
-        1 - 1 / f3l,
-    ]
-    highs = [
-        (f1u - 1) / (f1u + k - 1),
-        u2,
-        (f3u - 1) / (f3u + k - 1),
-        1 - 1 / f1u,
-        u2 * k / (1 + u2 * (k - 1)),
-        1 - 1 / f3u,
-    ]
+        # degenerate data (no variance) give NaN limits, not warnings
+        lows = [
+            (f1l - 1) / (f1l + k - 1),
+            l2,
+            (f3l - 1) / (f3l + k - 1),
+            1 - 1 / f1l,
+            l2 * k / (1 + l2 * (k - 1)),
+            1 - 1 / f3l,
+        ]
+        highs = [
+            (f1u - 1) / (f1u + k - 1),
+            u2,
+            (f3u - 1) / (f3u + k - 1),
+            1 - 1 / f1u,
+            u2 * k / (1 + u2 * (k - 1)),
+            1 - 1 / f3u,
+        ]
     p1 = float(_f_sf(f1, df1, df_w))
     p3 = float(_f_sf(f3, df1, df_e))
     out = pd.DataFrame(
