@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -68,7 +69,7 @@ def mean_squares(x: np.ndarray) -> dict[str, float]:
     }
 
 
-def _wide(data: Any, missing: str) -> tuple[np.ndarray, list[Any], list[Any]]:
+def _wide(data: Any, missing: str) -> tuple[np.ndarray, Sequence[Any], Sequence[Any]]:
     x = fast_float_matrix(data)
     if x is not None:
         nan = np.isnan(x)
@@ -90,8 +91,8 @@ def _wide(data: Any, missing: str) -> tuple[np.ndarray, list[Any], list[Any]]:
                 allowed="complete rows, or missing='omit' to drop these targets",
             )
         x = x[~incomplete]
-        return x, list(df.index[~incomplete]), list(df.columns)
-    return x, list(df.index), list(df.columns)
+        return x, df.index[~incomplete], df.columns
+    return x, df.index, df.columns
 
 
 def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
@@ -121,7 +122,7 @@ def _codes(col: pd.Series) -> tuple[np.ndarray, pd.Index]:
 
 def _long(
     data: Any, targets: str, raters: str, ratings: str, missing: str
-) -> tuple[np.ndarray, list[Any], list[Any]]:
+) -> tuple[np.ndarray, Sequence[Any], Sequence[Any]]:
     require_columns(data, [targets, raters, ratings], what="data")
     y_raw = data[ratings]
     if not pd.api.types.is_numeric_dtype(y_raw):
@@ -153,7 +154,7 @@ def _long(
         # the wide table is a reshape, with no duplicates possible.
         x = y.reshape(n, k)
         if not np.isnan(x).any():
-            return x, list(t_labels), list(r_labels)
+            return x, t_labels, r_labels
     counts = np.bincount(cell, minlength=n * k)
     if (counts > 1).any():
         dup = np.isin(cell, np.flatnonzero(counts > 1))
@@ -179,7 +180,7 @@ def _long(
             )
         x = x[~incomplete]
         t_labels = t_labels[~incomplete]
-    return x, list(t_labels), list(r_labels)
+    return x, t_labels, r_labels
 
 
 def icc(
