@@ -294,7 +294,7 @@ def report_table(
     >>> df = pd.DataFrame({"area": ["North", "South"], "n": [4, 120], "pct": [0.04, 0.6]})
     >>> html_text = report_table(df, caption="Families reached", derived={"pct": "n"},
     ...                          formats={"pct": "pct"})
-    >>> "<caption>Families reached</caption>" in html_text, html_text.count(">c<")
+    >>> ">Families reached</caption>" in html_text, html_text.count(">c<")
     (True, 4)
     """
     if hasattr(data, "to_frame") and not isinstance(data, (pd.DataFrame, pd.Series)):
