@@ -229,10 +229,10 @@ def item_analysis(
 _ROWS = ("alpha", "standardized_alpha", "omega_total", "lambda6", "split_half")
 _LABELS = {
     "alpha": "Cronbach's alpha",
-    "standardized_alpha": "standardised alpha",
+    "standardized_alpha": "Standardised alpha",
     "omega_total": "McDonald's omega (total)",
     "lambda6": "Guttman's lambda-6",
-    "split_half": "split-half (mean of splits)",
+    "split_half": "Split-half (mean of splits)",
 }
 
 
