@@ -22,7 +22,6 @@ Layout of the output folder::
 
 from __future__ import annotations
 
-import atexit
 import datetime as dt
 import functools
 import hashlib
@@ -35,7 +34,7 @@ import tempfile
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
@@ -72,11 +71,6 @@ class AreaOutcome:
     rendered_at: str | None = None
     kept_previous: bool = False
     synthetic: bool = False
-    warnings: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return self.status in ("rendered", "cached")
 
 
 # -- hashing --------------------------------------------------------------------------------------
@@ -120,13 +114,6 @@ def _now() -> str:
 # -- the kernel -----------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=1)
-def _ipc_root() -> str:
-    root = tempfile.mkdtemp(prefix="evalkit-kernels-")
-    atexit.register(shutil.rmtree, root, True)
-    return root
-
-
 def _kernel_manager_class() -> type:
     from jupyter_client.manager import KernelManager
     from jupyter_core.utils import run_sync
@@ -137,7 +124,13 @@ def _kernel_manager_class() -> type:
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
-            self.ip = os.path.join(tempfile.mkdtemp(dir=_ipc_root()), "k")
+            self._ipc_dir = tempfile.mkdtemp(prefix="evalkit-kernel-")
+            self.ip = os.path.join(self._ipc_dir, "k")
+
+        async def _async_cleanup_resources(self, restart: bool = False) -> None:
+            await super()._async_cleanup_resources(restart=restart)
+            if not restart:  # the sockets' folder goes with the kernel
+                shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
         async def _async_start_kernel(self, **kw: Any) -> None:
             # The kernel's own log lines (start-up, "KeyboardInterrupt caught" at shutdown)
