@@ -35,7 +35,10 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "is_scalar_value"]
+__all__ = ["Result", "is_scalar_value", "TIDY_COLUMNS"]
+
+#: the columns of one tidy row, as broom's ``tidy()`` gives them
+TIDY_COLUMNS = ("term", "estimate", "se", "ci_low", "ci_high", "p")
 
 # Fields shown first, in this order, when present.
 _FRONT = ("term", "estimate", "se", "ci_low", "ci_high", "p", "n", "level", "method")
@@ -74,6 +77,15 @@ class Result:
     def to_frame(self) -> pd.DataFrame:
         """Return a tidy DataFrame with one row per estimate."""
         return pd.DataFrame([self._scalar_fields()])
+
+    def _tidy(self, rows: Any, shared: tuple[str, ...] = ("n", "level", "method")) -> pd.DataFrame:
+        """``rows`` (tuples or dicts of :data:`TIDY_COLUMNS`) as a tidy frame, with the
+        result's ``shared`` fields repeated on every row (for results with several estimates).
+        """
+        out = pd.DataFrame(list(rows), columns=list(TIDY_COLUMNS))
+        for name in shared:
+            out[name] = getattr(self, name)
+        return out
 
     def to_dict(self) -> dict[str, Any]:
         """The scalar fields as a plain dict (JSON-friendly; NaN becomes None)."""

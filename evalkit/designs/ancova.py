@@ -79,11 +79,7 @@ class AncovaResult(Result):
                 math.nan,
             ),
         ]
-        out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p"])
-        out["n"] = self.n
-        out["level"] = self.level
-        out["method"] = self.method
-        return out
+        return self._tidy(rows)
 
     def plot(self, ax: Any = None) -> Any:
         """The unadjusted and adjusted differences with their intervals."""

@@ -110,11 +110,7 @@ class DidResult(Result):
                         "p": r.p,
                     }
                 )
-        out = pd.DataFrame(rows)
-        out["n"] = self.n
-        out["level"] = self.level
-        out["method"] = self.method
-        return out
+        return self._tidy(rows)
 
     def plot(self, ax: Any = None) -> Any:
         """Event-study plot: effects by time since treatment with confidence intervals."""

@@ -73,13 +73,7 @@ class MultilevelResult(Result):
                 self.p,
             ),
         ]
-        out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p"])
-        out["n"] = self.n
-        out["n_groups"] = self.n_groups
-        out["icc"] = self.icc
-        out["level"] = self.level
-        out["method"] = self.method
-        return out
+        return self._tidy(rows, shared=("n", "n_groups", "icc", "level", "method"))
 
     def plot(self, ax: Any = None) -> Any:
         """The treatment effect with its interval."""

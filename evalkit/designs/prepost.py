@@ -74,11 +74,7 @@ class PrePostResult(Result):
             ("cohen_d_av", self.d_av, math.nan, self.d_av_ci_low, self.d_av_ci_high, math.nan),
             ("hedges_g_av", self.g_av, math.nan, self.g_av_ci_low, self.g_av_ci_high, math.nan),
         ]
-        out = pd.DataFrame(rows, columns=["term", "estimate", "se", "ci_low", "ci_high", "p"])
-        out["n"] = self.n
-        out["level"] = self.level
-        out["method"] = self.method
-        return out
+        return self._tidy(rows)
 
     def reliable_change(self) -> pd.DataFrame:
         """Counts and percentages of reliable improvement, no change and deterioration."""

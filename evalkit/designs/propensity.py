@@ -89,11 +89,7 @@ class PropensityResult(Result):
                 "p": math.nan,
             },
         ]
-        out = pd.DataFrame(rows)
-        out["n"] = self.n
-        out["level"] = self.level
-        out["method"] = self.method
-        return out
+        return self._tidy(rows)
 
     def plot(self, ax: Any = None, kind: str = "love") -> Any:
         """``kind="love"`` (balance before/after), ``"support"`` (score overlap) or ``"effect"``."""
