@@ -245,17 +245,33 @@ SHROUT_FLEISS = np.array(
 )
 
 
-def test_icc_a1_reproduces_shrout_fleiss():
-    s = matrix._icc_a1(SHROUT_FLEISS, 0.95)
-    assert s["icc"] == pytest.approx(0.289764, abs=5e-7)
-    assert s["msr"] == pytest.approx(11.241667, abs=5e-7)
-    assert s["msc"] == pytest.approx(32.486111, abs=5e-7)
-    assert s["mse"] == pytest.approx(1.019444, abs=5e-7)
-    assert s["f"] == pytest.approx(11.027248, abs=5e-7)
-    assert s["p"] == pytest.approx(0.000134567, rel=1e-5)
+def test_agreement_icc_is_reliability_icc2_on_shrout_fleiss():
+    # The matrix's ICC(A,1) is evalkit.reliability.icc's ICC2 row (no copy of its own):
+    # Shrout & Fleiss (1979) values from shared/reference/published.md, read through agreement().
+    fw = {
+        "name": "ten levels",
+        "levels": list("abcdefghij"),
+        "dimensions": [
+            {
+                "id": "d",
+                "label": "D",
+                "elements": [{"id": f"e{i}", "label": f"E{i}"} for i in range(6)],
+            }
+        ],
+    }
+    rows = [
+        {"area": "A", "partner": f"J{j}", "element": f"e{i}", "level": int(v), "date": "2024-03-01"}
+        for i, line in enumerate(SHROUT_FLEISS)
+        for j, v in enumerate(line)
+    ]
+    res = matrix.agreement(pd.DataFrame(rows), framework=fw)
+    assert res.estimate == pytest.approx(0.289764, abs=5e-7)
+    assert res.f == pytest.approx(11.027248, abs=5e-7)
+    assert res.p == pytest.approx(0.000134567, rel=1e-5)
     # recomputed McGraw & Wong interval, published.md
-    assert s["ci_low"] == pytest.approx(0.018787, abs=5e-7)
-    assert s["ci_high"] == pytest.approx(0.761084, abs=5e-7)
+    assert res.ci_low == pytest.approx(0.018787, abs=5e-7)
+    assert res.ci_high == pytest.approx(0.761084, abs=5e-7)
+    assert (res.df1, res.df2) == (5, 15)
 
 
 def _random_area(rng, n_partners=4, area="A"):
@@ -312,12 +328,13 @@ def test_agreement_kappa_matches_statsmodels():
     assert np.isnan(res.ci_low) and "kappa" in res.method
 
 
-def test_weighted_kappa_is_symmetric_and_one_for_identical():
-    x = np.array([1, 2, 3, 4, 5, 2, 3])
-    y = np.array([2, 2, 3, 5, 4, 1, 3])
-    cats = [1, 2, 3, 4, 5]
-    assert matrix._weighted_kappa(x, y, cats) == pytest.approx(matrix._weighted_kappa(y, x, cats))
-    assert matrix._weighted_kappa(x, x, cats) == 1.0
+def test_agreement_kappa_is_symmetric_in_partners_and_one_for_identical():
+    df = _random_area(np.random.default_rng(11), n_partners=2)
+    res = matrix.agreement(df, method="kappa")
+    swapped = df.assign(partner=df["partner"].map({"P0": "P1", "P1": "P0"}))
+    assert matrix.agreement(swapped, method="kappa").estimate == pytest.approx(res.estimate)
+    same = df.assign(level=df.groupby("element")["level"].transform("first"))
+    assert matrix.agreement(same, method="kappa").estimate == 1.0
 
 
 def test_agreement_drops_incomplete_elements_with_warning(ratings):

@@ -249,3 +249,34 @@ def test_docs_example_spec_loads_and_matches(tmp_path):
     path = tmp_path / "home_learning.yaml"
     path.write_text(block)
     assert ek.tools.load(path).spec == parse_spec(yaml.safe_load(USER_SPEC))
+
+
+def test_published_alpha_is_the_one_lookup_reports_use():
+    # Values are the specs' published coefficients: Cox, Holden & Sagovsky (1987) standardised
+    # alpha .87 for the EPDS; Goodman (2001) alpha .73 for every SDQ scale ("all").
+    assert ek.tools.get("epds").spec.published_alpha() == 0.87
+    sdq = ek.tools.get("sdq").spec
+    assert sdq.published_alpha("total") == 0.73 and sdq.published_alpha("peer") == 0.73
+    # ASQ-3 publishes only test-retest and inter-rater values: no alpha
+    asq = ek.tools.get("asq3").spec
+    assert asq.published_alpha(next(iter(asq.subscales))) is None
+    # a raw alpha wins over a standardised one, whatever the order in the file
+    spec = parse_spec(
+        user(
+            published_reliability=[
+                {"statistic": "standardised_alpha", "value": 0.81, "citation": "A"},
+                {"statistic": "alpha", "value": 0.79, "citation": "B"},
+            ]
+        )
+    )
+    assert spec.published_alpha() == 0.79
+    # it agrees with the dict the templates read today
+    for name in ek.tools.available():
+        tool = ek.tools.get(name)
+        for scale in tool.scales:
+            old = tool.published(scale)
+            assert tool.spec.published_alpha(scale) == old.get(
+                "alpha", old.get("standardized_alpha")
+            )
+    with pytest.raises(ParameterError, match="no scale"):
+        ek.tools.get("epds").spec.published_alpha("peer")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from .ancova import ancova, baseline_equivalence
 from .did import did
 from .its import its
-from .meta import meta_analysis
+from ..meta import meta_analysis
 from .multilevel import multilevel
 from .prepost import prepost
 from .propensity import propensity

@@ -12,6 +12,7 @@ import pandas as pd
 
 from .._validate import check_level, check_reliability, require_columns
 from ..errors import DataError, EvalkitWarning, ParameterError
+from ..reliability.change import reliable_change
 from ..results import Result
 from ._common import numeric_column, t_interval
 
@@ -214,7 +215,7 @@ def prepost(
     - reliable change (Jacobson & Truax 1991): :math:`S_{diff} = \sqrt2\, s_{pre}\sqrt{1-r_{xx}}`,
       :math:`RCI_i = d_i / S_{diff}`; :math:`|RCI| > z_{0.975} = 1.96` is reliable change,
       in the direction set by ``higher_is_better``. :math:`s_{pre}` is the baseline SD of
-      the people analysed.
+      the people analysed. The counts come from :func:`evalkit.reliability.reliable_change`.
 
     Attrition: people with a baseline score but no follow-up are compared with the
     completers on the baseline (means, SDs, standardised difference with the pooled SD,
@@ -310,14 +311,14 @@ def prepost(
                 "all baseline scores are equal, so the reliable change index cannot be computed",
                 column=pre,
             )
-        s_diff = math.sqrt(2) * sd_pre * math.sqrt(1 - r_xx)
-        threshold = float(stats.norm.ppf(0.975) * s_diff)
-        rci = d / s_diff
-        crit = stats.norm.ppf(0.975)
-        up = int(np.sum(rci > crit))
-        down = int(np.sum(rci < -crit))
-        improved, deteriorated = (up, down) if higher_is_better else (down, up)
-        unchanged = n - up - down
+        rc = reliable_change(
+            x, y, reliability=r_xx, sd=sd_pre, higher_is_better=bool(higher_is_better)
+        )
+        threshold = rc.threshold
+        counts = rc.summary.set_index("term")["n"]
+        improved = int(counts["reliably improved"])
+        deteriorated = int(counts["reliably deteriorated"])
+        unchanged = int(counts["no reliable change"])
     else:
         threshold = improved = unchanged = deteriorated = None
 

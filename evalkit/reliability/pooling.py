@@ -32,6 +32,7 @@ import pandas as pd
 
 from .._validate import check_choice, numeric_array
 from ..errors import DataError
+from ..meta import meta_analysis
 from ..results import Result
 
 __all__ = ["alpha_transform", "alpha_back_transform", "pool_alpha", "PooledAlphaResult"]
@@ -129,7 +130,7 @@ def pool_alpha(
     """Random-effects pooling of Cronbach's alpha across studies (areas).
 
     Each alpha is transformed (:func:`alpha_transform`), pooled with
-    :func:`evalkit.designs.meta_analysis`, and the estimate, confidence and
+    :func:`evalkit.meta.meta_analysis`, and the estimate, confidence and
     prediction intervals are transformed back to the alpha scale.
 
     Parameters
@@ -142,7 +143,7 @@ def pool_alpha(
         Study names for tables and the plot.
     transform : {"bonett", "hakstian_whalen"}
     method, knha, level
-        Passed to :func:`evalkit.designs.meta_analysis`.
+        Passed to :func:`evalkit.meta.meta_analysis`.
 
     Returns
     -------
@@ -157,8 +158,6 @@ def pool_alpha(
     >>> 0.85 < res.estimate < 0.90
     True
     """
-    from ..designs.meta import meta_analysis
-
     yi, vi = alpha_transform(alphas, k, n, transform=transform)
     if labels is None:
         labels = [f"study {i + 1}" for i in range(len(yi))]

@@ -19,7 +19,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import SpecError
+from ..errors import ParameterError, SpecError
 
 __all__ = [
     "Response",
@@ -202,6 +202,42 @@ class ToolSpec(_Model):
     @classmethod
     def _reverse(cls, value: Any) -> Any:
         return () if value is None else _item_ids(value)
+
+    def published_alpha(self, scale: str = "total") -> float | None:
+        """The published Cronbach's alpha of ``scale``: the raw alpha when the spec gives one,
+        else the standardised alpha, else ``None``.
+
+        The one lookup reports use to set a local alpha beside the developers' value. A
+        coefficient given for ``"all"`` scales counts for every scale.
+
+        Parameters
+        ----------
+        scale
+            A subscale name or ``"total"``.
+
+        Raises
+        ------
+        ParameterError
+            ``scale`` is not a scale of this tool.
+
+        Examples
+        --------
+        >>> import evalkit as ek
+        >>> ek.tools.get("epds").spec.published_alpha()  # Cox et al. (1987), standardised
+        0.87
+        """
+        scales = [*self.subscales, *(["total"] if self.total is not None else [])]
+        if scale not in scales:
+            raise ParameterError(
+                f"{self.name} has no scale {scale!r}",
+                key="scale",
+                expected=" or ".join(repr(s) for s in scales),
+            )
+        for statistic in ("alpha", "standardised_alpha"):
+            for rel in self.published_reliability:
+                if rel.statistic == statistic and rel.scale in (scale, "all"):
+                    return rel.value
+        return None
 
 
 # -- consistency checks (after the types are right) ----------------------------------------------
