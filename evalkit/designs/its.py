@@ -199,6 +199,79 @@ def its(
     >>> res.level_change.scale
     'rate ratio'
     """
+    level, seasonality, hac_lags, period = _check_parameters(
+        family, level, seasonality, hac_lags, period, offset, denominator
+    )
+    require(df, [outcome, time, offset, denominator])
+    series = _prepare_series(df, time, interruption)
+    data, tau, post = series.data, series.tau, series.post
+
+    y = numeric_column(data, outcome, what="outcome")
+    den = numeric_column(data, denominator, what="denominator") if denominator else None
+    off = numeric_column(data, offset, what="offset") if offset else None
+    _check_family_values(data, y, den, family, outcome, denominator)
+
+    names, x = _design_matrix(tau, post, slope_change, seasonality, period)
+    if hac_lags is None and family == "gaussian":
+        hac_lags = int(math.floor(4 * (len(y) / 100) ** (2 / 9)))
+    fit, resid, fitted_mu, log_offset, response, rate_div = _fit(family, y, den, off, x, hac_lags)
+    effects, coef_table, df_resid = _effects(fit, names, family, level)
+
+    cf = _counterfactual(fit, x, names, family, log_offset)
+    series_table = pd.DataFrame(
+        {
+            "time": data[time].to_numpy(),
+            "observed": response / rate_div,
+            "fitted": fitted_mu / rate_div,
+            "counterfactual": cf / rate_div,
+            "post": post,
+        }
+    )
+    series_table.loc[~post, "counterfactual"] = np.nan
+
+    checks = _diagnostics(resid, family, period, df_resid, hac_lags)
+
+    label = {
+        "gaussian": "OLS",
+        "poisson": "Poisson GLM",
+        "quasipoisson": "quasi-Poisson GLM",
+        "binomial": "binomial GLM",
+    }[family]
+    se_label = f", Newey-West SE ({hac_lags} lags)" if hac_lags is not None else ""
+    return ItsResult(
+        level_change=effects["level_change"],
+        slope_change=effects["slope_change"] if slope_change else None,
+        n=len(y),
+        n_pre=series.n_pre,
+        n_post=series.n_post,
+        level=level,
+        method=f"segmented regression, {label}{se_label}"
+        + (f", {seasonality} Fourier pair(s) of period {period:g}" if seasonality else ""),
+        family=family,
+        scale=_SCALES[family],
+        seasonality=seasonality,
+        period=period,
+        hac_lags=hac_lags,
+        **checks,
+        interruption=interruption,
+        series=series_table,
+        coefficients=coef_table,
+    )
+
+
+# -- the steps of its() ---------------------------------------------------------------------
+
+
+def _check_parameters(
+    family: str,
+    level: float,
+    seasonality: int,
+    hac_lags: int | None,
+    period: Any,
+    offset: str | None,
+    denominator: str | None,
+) -> tuple[float, int, int | None, float]:
+    """Validation of the arguments (not the data): the checked level, seasonality, lags, period."""
     check_choice("family", family, list(_SCALES))
     level = check_level(level)
     seasonality = check_positive_int("seasonality", seasonality, minimum=0)
@@ -232,10 +305,24 @@ def its(
             key="offset",
             expected="offset=None with family='gaussian'",
         )
-    require(df, [outcome, time, offset, denominator])
+    return level, seasonality, hac_lags, period
+
+
+@dataclass(frozen=True)
+class _Series:
+    """The rows in time order, period numbers ``tau`` (0, 1, ...) and the post indicator."""
+
+    data: pd.DataFrame
+    tau: np.ndarray
+    post: np.ndarray
+    n_pre: int
+    n_post: int
+
+
+def _prepare_series(df: pd.DataFrame, time: str, interruption: Any) -> _Series:
+    """Validation of the series: regular times, the interruption inside, enough points each side."""
     if len(df) == 0:
         raise DataError("the series is empty")
-
     data = df.reset_index(drop=True) if not df.index.is_unique else df
     codes, kind = time_codes(data[time], column=time)
     step = check_series_times(data, codes, column=time)
@@ -261,14 +348,15 @@ def its(
             column=time,
             allowed=f"at least {MIN_POINTS} periods before and {MIN_POINTS} from the interruption",
         )
+    return _Series(data, tau, post, n_pre, n_post)
 
-    y = numeric_column(data, outcome, what="outcome")
-    den = numeric_column(data, denominator, what="denominator") if denominator else None
-    off = numeric_column(data, offset, what="offset") if offset else None
-    _check_family_values(data, y, den, family, outcome, denominator)
 
+def _design_matrix(
+    tau: np.ndarray, post: np.ndarray, slope_change: bool, seasonality: int, period: float
+) -> tuple[list[str], np.ndarray]:
+    """Column names and the design matrix: intercept, trend, level and slope change, Fourier."""
     tau0 = float(tau[post][0])
-    cols = {"intercept": np.ones(len(y)), "trend": tau, "level_change": post.astype(float)}
+    cols = {"intercept": np.ones(len(tau)), "trend": tau, "level_change": post.astype(float)}
     if slope_change:
         cols["slope_change"] = (tau - tau0) * post
     for k in range(1, seasonality + 1):
@@ -283,11 +371,17 @@ def its(
             expected=f"fewer harmonic pairs (at most {int(period // 2) - 1} for period "
             f"{period:g}) or a longer series",
         )
+    return list(cols), x
 
-    if hac_lags is None and family == "gaussian":
-        hac_lags = int(math.floor(4 * (len(y) / 100) ** (2 / 9)))
-    fit, resid, fitted_mu, log_offset, response, rate_div = _fit(family, y, den, off, x, hac_lags)
 
+def _effects(
+    fit: Any, names: list[str], family: str, level: float
+) -> tuple[dict[str, ItsEffect], pd.DataFrame, float]:
+    """The level and slope changes on the reported scale, the coefficient table, the residual df.
+
+    Gaussian: t reference on the residual df; count families: normal reference, effects
+    exponentiated (rate or odds ratios).
+    """
     from scipy import stats
 
     params = np.asarray(fit.params)
@@ -295,7 +389,6 @@ def its(
     use_t = family == "gaussian"
     df_resid = float(fit.df_resid)
     crit = stats.t.ppf(0.5 + level / 2, df_resid) if use_t else stats.norm.ppf(0.5 + level / 2)
-    names = list(cols)
 
     def effect(name: str) -> ItsEffect:
         j = names.index(name)
@@ -309,6 +402,7 @@ def its(
             )
         return ItsEffect(name, b, s, lo, hi, p, b, _SCALES[family], level)
 
+    effects = {name: effect(name) for name in ("level_change", "slope_change") if name in names}
     coef_table = pd.DataFrame(
         {
             "term": names,
@@ -318,29 +412,30 @@ def its(
             "ci_high": params + crit * bse,
         }
     )
-    # counterfactual: drop the level and slope change terms
+    return effects, coef_table, df_resid
+
+
+def _counterfactual(
+    fit: Any, x: np.ndarray, names: list[str], family: str, log_offset: Any
+) -> np.ndarray:
+    """The mean with the level and slope change terms dropped (pre-period trend carried on)."""
     x_cf = x.copy()
     x_cf[:, names.index("level_change")] = 0
-    if slope_change:
+    if "slope_change" in names:
         x_cf[:, names.index("slope_change")] = 0
-    lin_cf = x_cf @ params
+    lin_cf = x_cf @ np.asarray(fit.params)
     if family == "gaussian":
-        cf = lin_cf
-    else:
-        inv = (lambda v: np.exp(v)) if family != "binomial" else (lambda v: 1 / (1 + np.exp(-v)))
-        cf = inv(lin_cf + (log_offset if family != "binomial" else 0.0))
-    series = pd.DataFrame(
-        {
-            "time": data[time].to_numpy(),
-            "observed": response / rate_div,
-            "fitted": fitted_mu / rate_div,
-            "counterfactual": cf / rate_div,
-            "post": post,
-        }
-    )
-    series.loc[~post, "counterfactual"] = np.nan
+        return lin_cf
+    if family == "binomial":
+        return 1 / (1 + np.exp(-lin_cf))
+    return np.exp(lin_cf + log_offset)
 
-    lb_lags = int(max(1, min(max(int(period), 6), len(y) // 4)))
+
+def _diagnostics(
+    resid: np.ndarray, family: str, period: float, df_resid: float, hac_lags: int | None
+) -> dict[str, Any]:
+    """Ljung-Box and Durbin-Watson on the residuals and the Pearson dispersion, with warnings."""
+    lb_lags = int(max(1, min(max(int(period), 6), len(resid) // 4)))
     lb_stat, lb_p = _ljung_box(resid, lb_lags)
     dw = float(np.sum(np.diff(resid) ** 2) / np.sum(resid**2))
     dispersion = float(np.sum(resid**2) / df_resid) if family != "gaussian" else float("nan")
@@ -355,46 +450,22 @@ def its(
             f"Durbin-Watson {dw:.2f}): successive periods are not independent, so naive "
             f"standard errors are too small; {hint}",
             EvalkitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
     if family == "poisson" and dispersion > 1.5:
         warnings.warn(
             f"the counts are overdispersed (Pearson dispersion {dispersion:.2f}): Poisson "
             "intervals are too narrow; use family='quasipoisson'",
             EvalkitWarning,
-            stacklevel=2,
+            stacklevel=3,
         )
-
-    label = {
-        "gaussian": "OLS",
-        "poisson": "Poisson GLM",
-        "quasipoisson": "quasi-Poisson GLM",
-        "binomial": "binomial GLM",
-    }[family]
-    se_label = f", Newey-West SE ({hac_lags} lags)" if hac_lags is not None else ""
-    return ItsResult(
-        level_change=effect("level_change"),
-        slope_change=effect("slope_change") if slope_change else None,
-        n=len(y),
-        n_pre=n_pre,
-        n_post=n_post,
-        level=level,
-        method=f"segmented regression, {label}{se_label}"
-        + (f", {seasonality} Fourier pair(s) of period {period:g}" if seasonality else ""),
-        family=family,
-        scale=_SCALES[family],
-        seasonality=seasonality,
-        period=period,
-        hac_lags=hac_lags,
-        ljung_box_stat=lb_stat,
-        ljung_box_lags=lb_lags,
-        ljung_box_p=lb_p,
-        durbin_watson=dw,
-        dispersion=dispersion,
-        interruption=interruption,
-        series=series,
-        coefficients=coef_table,
-    )
+    return {
+        "ljung_box_stat": lb_stat,
+        "ljung_box_lags": lb_lags,
+        "ljung_box_p": lb_p,
+        "durbin_watson": dw,
+        "dispersion": dispersion,
+    }
 
 
 def _check_family_values(data, y, den, family, outcome, denominator) -> None:

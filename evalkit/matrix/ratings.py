@@ -35,6 +35,21 @@ def _read_table(path: Path) -> pd.DataFrame:
     return df
 
 
+def _reject(
+    df: pd.DataFrame, bad: pd.Series, column: str, message: str, file: str | None, allowed: str
+) -> None:
+    """Raise a DataError naming the rows (and values) of ``column`` flagged in ``bad``."""
+    if bad.any():
+        raise DataError(
+            message,
+            column=column,
+            rows=list(df.index[bad]),
+            values=list(df.loc[bad, column]),
+            file=file,
+            allowed=allowed,
+        )
+
+
 def parse_dates(col: pd.Series) -> pd.Series:
     """Dates at day precision: ISO first, then UK day-first; unreadable ones become NaT."""
     if pd.api.types.is_datetime64_any_dtype(col):
@@ -135,16 +150,7 @@ def read_ratings(data: pd.DataFrame | str | Path, framework: Any = None) -> pd.D
         lookup[_norm_token(e.id)] = e.id
         lookup[_norm_token(e.label)] = e.id
     element = df["element"].map(lambda v: lookup.get(_norm_token(v)))
-    bad = element.isna()
-    if bad.any():
-        raise DataError(
-            "unknown element",
-            column="element",
-            rows=list(df.index[bad]),
-            values=list(df.loc[bad, "element"]),
-            file=file,
-            allowed=", ".join(fw.element_ids),
-        )
+    _reject(df, element.isna(), "element", "unknown element", file, ", ".join(fw.element_ids))
     out["dimension"] = element.map({e.id: e.dimension for e in fw.elements}).astype(str)
     out["element"] = element.astype(str)
 
@@ -162,30 +168,14 @@ def read_ratings(data: pd.DataFrame | str | Path, framework: Any = None) -> pd.D
     bad = (
         level.isna() | (level != np.round(level)) | (level < fw.min_level) | (level > fw.max_level)
     )
-    if bad.any():
-        raise DataError(
-            "level out of range",
-            column="level",
-            rows=list(df.index[bad]),
-            values=list(df.loc[bad, "level"]),
-            file=file,
-            allowed=f"whole numbers {fw.min_level} to {fw.max_level} ("
-            + ", ".join(f"{k} {v}" for k, v in fw.levels.items())
-            + ")",
-        )
+    names = ", ".join(f"{k} {v}" for k, v in fw.levels.items())
+    allowed = f"whole numbers {fw.min_level} to {fw.max_level} ({names})"
+    _reject(df, bad, "level", "level out of range", file, allowed)
     out["level"] = level.astype("int64")
 
     date = parse_dates(df["date"])
-    bad = date.isna()
-    if bad.any():
-        raise DataError(
-            "date not understood",
-            column="date",
-            rows=list(df.index[bad]),
-            values=list(df.loc[bad, "date"]),
-            file=file,
-            allowed="dates such as 2024-03-01 or 01/03/2024",
-        )
+    allowed = "dates such as 2024-03-01 or 01/03/2024"
+    _reject(df, date.isna(), "date", "date not understood", file, allowed)
     out["date"] = date.astype("datetime64[ns]")
 
     dup = out.duplicated(["area", "partner", "element", "date"], keep=False)
