@@ -87,7 +87,7 @@ def test_parameter_errors(areas):
     with pytest.raises(ParameterError):
         meta_analysis(est, se=se, variance=se**2)
     with pytest.raises(ParameterError):
-        meta_analysis(est, se=se, method="HS")
+        meta_analysis(est, se=se, method="GENQ")
     with pytest.raises(DataError, match="labels"):
         meta_analysis(est, se=se, labels=AREAS[:3])
     with pytest.raises(DataError, match="estimate column"):

@@ -4,6 +4,5 @@ It sits in the base layer because reliability (pooling alpha across areas) and t
 (the cross-area synthesis) both use it.
 """
 
-from ..meta import METHODS, MetaAnalysis, meta_analysis
-
-__all__ = ["MetaAnalysis", "meta_analysis", "METHODS"]
+from ..meta import *  # noqa: F403
+from ..meta import __all__  # noqa: F401

@@ -103,9 +103,10 @@ def test_paule_mandel(bcg):
     res = meta_analysis(yi, variance=vi, method="PM")
     assert res.estimate == pytest.approx(-0.7150, abs=5e-5)
     assert res.tau2 == pytest.approx(0.3181, abs=5e-5)
-    # the PM estimate sets the generalised Q statistic to its expected value k - 1
+    # the PM estimate sets the generalised Q statistic to its expected value k - 1, found as
+    # metafor finds it: uniroot on [0, 100] with tolerance eps^0.25 (so Q is k - 1 to about 1e-4)
     w = 1 / (vi + res.tau2)
-    assert np.sum(w * (yi - res.estimate) ** 2) == pytest.approx(12.0, rel=1e-8)
+    assert np.sum(w * (yi - res.estimate) ** 2) == pytest.approx(12.0, rel=1e-3)
 
 
 def test_knapp_hartung_reml(bcg):
