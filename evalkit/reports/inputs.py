@@ -23,7 +23,14 @@ from .._validate import spreadsheet_rows
 from ..errors import DataError, EvalkitError, format_list
 from ..tools.io import read_data as read_table
 
-__all__ = ["read_table", "read_records", "check_records", "minimum_numbers", "read_area_results"]
+__all__ = [
+    "read_table",
+    "read_records",
+    "check_ids",
+    "check_records",
+    "minimum_numbers",
+    "read_area_results",
+]
 
 
 def read_records(
@@ -52,11 +59,24 @@ def read_records(
         Naming the file, the column, how many rows and which spreadsheet rows; never an ID.
     """
     df = read_table(path, sheet=sheet or None, encoding=encoding or None)
-    name = Path(path).name
+    check_ids(df, id_column, file=Path(path).name)
+    return df
+
+
+def check_ids(df: pd.DataFrame, id_column: str, *, file: str | None = None) -> None:
+    """The ID column exists and holds a distinct, non-blank ID on every row.
+
+    Raises a DataError giving counts and spreadsheet rows, never an ID:
+
+    >>> check_ids(pd.DataFrame({"id": ["P7", "P8", "P7"]}), "id")
+    Traceback (most recent call last):
+    ...
+    evalkit.errors.DataError: column 'id': 1 ID(s) appear more than once, on 2 rows: spreadsheet rows 2 and 4 (the header is row 1) (allowed: each person once)
+    """
     if id_column not in df.columns:
         raise DataError(
             f"no ID column {id_column!r}",
-            file=name,
+            file=file,
             allowed="one of " + ", ".join(map(str, df.columns[:15])),
         )
     ids = df[id_column]
@@ -64,21 +84,19 @@ def read_records(
     if len(blank):
         raise DataError(
             f"the ID is empty on {len(blank)} row(s): {spreadsheet_rows(blank)}",
-            file=name,
+            file=file,
             column=id_column,
             allowed="a unique ID in every row",
         )
     dup = ids.duplicated(keep=False).to_numpy()
     if dup.any():
-        n_ids = int(ids[dup].nunique())
         raise DataError(
-            f"{n_ids} ID(s) appear more than once, on {int(dup.sum())} rows: "
+            f"{int(ids[dup].nunique())} ID(s) appear more than once, on {int(dup.sum())} rows: "
             f"{spreadsheet_rows(np.flatnonzero(dup))}",
-            file=name,
+            file=file,
             column=id_column,
             allowed="each person once",
         )
-    return df
 
 
 # -- what each design needs ----------------------------------------------------------------------
