@@ -293,13 +293,13 @@ def _enough(
                 (
                     "design",
                     f"the 'prepost' design needs at least {need['service_pairs']} people in "
-                    f"the service group ({params['treatment_column']} = 1) with a {tool} score "
+                    f"the service group ({params['treatment_column']} = 1) with {tool} scores "
                     f"before and after; found {n_service}",
                 )
             ]
         return []
     complete = pairs & df[covariates].notna().all(axis=1).to_numpy()
-    what = f"a {tool} score before and after" + (" and every covariate" if covariates else "")
+    what = f"{tool} scores before and after" + (" and every covariate" if covariates else "")
     if design in _SETTINGS and setting in df.columns:
         complete &= df[setting].notna().to_numpy()
     n_t, n_c = int((complete & service).sum()), int((complete & ~service).sum())
@@ -328,7 +328,7 @@ def _enough(
             (
                 "design",
                 f"every design reports change in the service group, which needs at least "
-                f"{need['service_pairs']} people there with a {tool} score before and after; "
+                f"{need['service_pairs']} people there with {tool} scores before and after; "
                 f"found {n_service}",
             )
         )
