@@ -218,7 +218,9 @@ class Tool:
 
         The number is what an item column holds for that answer in the spec's ``input``
         coding (item scores for the EPDS, response codes for the SDQ). :meth:`score`
-        reads these labels in item columns; ``values=`` overrides them.
+        reads these labels in item columns; ``values=`` overrides them. Without
+        ``item``, every label of every item (where items differ, as on the EPDS, the
+        number is that of the first item with the label: ask per item for scoring).
 
         >>> import evalkit as ek
         >>> ek.tools.get("wemwbs").answer_labels()["None of the time"]
@@ -821,6 +823,11 @@ class Tool:
             + (f" - {' '.join(s.input_note.split())}" if s.input_note else ""),
             "  reverse-keyed: " + (", ".join(self.reverse) or "none"),
         ]
+        if s.response_labels:
+            shown = ", ".join(f"{k!r}={v}" for k, v in s.response_labels.items())
+            lines.append(f"  answer labels read: {shown}")
+        if s.item_labels:
+            lines.append(f"  answer labels read for items {', '.join(s.item_labels)} (per item)")
         for scale in self.scales:
             part = s.subscales.get(scale) or s.total
             lo, hi = self.range(scale)
