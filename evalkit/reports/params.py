@@ -375,14 +375,15 @@ def _tool_items(name: str) -> tuple[str, ...]:
     return get(name).items
 
 
-def _header(path: str) -> list[str] | None:
-    """Column names of an indicators or matrix table (read as a report reads it)."""
+def _header(path: str) -> list[str] | str:
+    """Column names of an indicators or matrix table (read as a report reads it), or why not."""
+    from ..errors import EvalkitError
     from .inputs import read_table
 
     try:
         return [str(c) for c in read_table(path).columns]
-    except Exception:  # noqa: BLE001 - reported as "cannot read the column names"
-        return None
+    except EvalkitError as exc:
+        return str(exc)
 
 
 #: columns each optional table must have
@@ -398,9 +399,9 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
         if not path:
             continue
         header = _header(path)
-        lacking = [c for c in needed if header is not None and c not in header]
-        if header is None:
-            problems.append(f"{where}: key {key!r}: cannot read the column names of {path}")
+        lacking = [c for c in needed if not isinstance(header, str) and c not in header]
+        if isinstance(header, str):
+            problems.append(f"{where}: key {key!r}: cannot read {path}: {header}")
         elif lacking:
             problems.append(
                 f"{where}: key {key!r}: {path} has no column(s) "
@@ -482,7 +483,14 @@ def _rows_of_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
     import pandas as pd
 
     if path.suffix.lower() == ".csv":
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        from ..tools.io import CSV_ENCODINGS
+
+        for encoding in CSV_ENCODINGS:  # as for records: UTF-8, then Windows-1252
+            try:
+                table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+                break
+            except UnicodeDecodeError:
+                continue
     else:
         table = pd.read_excel(path, dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]

@@ -373,3 +373,19 @@ def test_permission_denied(area_folder, x01, monkeypatch):
     monkeypatch.setattr("evalkit.tools.io.pd.read_csv", refuse)
     (line,) = problems_of([x01])
     assert "key 'records'" in line and "cannot be opened: permission denied" in line
+
+
+def test_unreadable_indicators_file_says_why(area_folder, x01):
+    (area_folder / "ind.csv").write_bytes(b"")
+    add(x01, indicators="ind.csv", indicator="breastfeeding")
+    (line,) = problems_of([x01])
+    assert "key 'indicators': cannot read ind.csv: ind.csv: the file is empty (0 bytes)" in line
+
+
+def test_latin1_spreadsheet_of_areas(area_folder):
+    path = area_folder / "areas.csv"
+    pd.DataFrame(
+        {"area_id": ["X01"], "area_name": ["Café du Nord"], "records": ["records/X01.csv"]}
+    ).to_csv(path, index=False, encoding="cp1252")
+    (job,) = load_jobs([path])
+    assert job.params["area_name"] == "Café du Nord"
