@@ -23,6 +23,7 @@ __all__ = [
     "numeric_frame",
     "numeric_array",
     "binary_series",
+    "spreadsheet_rows",
 ]
 
 
@@ -98,6 +99,30 @@ def require_columns(df: pd.DataFrame, columns: Sequence[str], *, what: str = "da
             columns=missing,
             allowed="one of " + ", ".join(repr(str(c)) for c in df.columns[:20]),
         )
+
+
+def spreadsheet_rows(positions: Iterable[int], *, limit: int = 10) -> str:
+    """Row numbers as a person sees them in a spreadsheet, with the convention said.
+
+    ``positions`` are 0-based positions of data rows (the first data row is 0); in a
+    spreadsheet the header is row 1, so the first data row is row 2. Messages about
+    ID columns use this instead of showing any ID.
+
+    >>> spreadsheet_rows([1, 5])
+    'spreadsheet rows 3 and 7 (the header is row 1)'
+    >>> spreadsheet_rows([0])
+    'spreadsheet row 2 (the header is row 1)'
+    >>> spreadsheet_rows(range(12), limit=3)
+    'spreadsheet rows 2, 3, 4 and 9 more (the header is row 1)'
+    """
+    rows = [int(p) + 2 for p in positions]
+    if len(rows) == 1:
+        shown = f"row {rows[0]}"
+    elif len(rows) <= limit:
+        shown = "rows " + ", ".join(map(str, rows[:-1])) + f" and {rows[-1]}"
+    else:
+        shown = "rows " + ", ".join(map(str, rows[:limit])) + f" and {len(rows) - limit} more"
+    return f"spreadsheet {shown} (the header is row 1)"
 
 
 def _non_numeric_rows(col: pd.Series) -> tuple[list[Any], list[Any]]:

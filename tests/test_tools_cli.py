@@ -91,7 +91,7 @@ def test_score_with_map_and_columns_file(tmp_path):
     assert pd.read_excel(out)["total"].tolist() == [10, 0, 27]
 
 
-def test_score_text_answers_error_then_value_option(tmp_path):
+def test_score_reads_the_specs_labels_and_other_text_needs_a_value_option(tmp_path):
     labels = {
         0: "Not at all",
         1: "Several days",
@@ -102,16 +102,21 @@ def test_score_text_answers_error_then_value_option(tmp_path):
     data = tmp_path / "gad.csv"
     df.to_csv(data, index=False)
     out = tmp_path / "o.csv"
+    # the GAD-7 spec maps its printed answer labels to scores (issue 11, item 11)
+    res = runner.invoke(app, ["score", "gad7", str(data), "-o", str(out)])
+    assert res.exit_code == 0, res.stderr
+    # items 1..7 -> i % 4 = 1, 2, 3, 0, 1, 2, 3 -> 12; second row 0
+    assert pd.read_csv(out)["total"].tolist() == [12, 0]
+    out.unlink()
+    df["gad7_1"] = ["A bit", "Not at all"]  # a label the spec does not know
+    df.to_csv(data, index=False)
     res = runner.invoke(app, ["score", "gad7", str(data), "-o", str(out)])
     assert res.exit_code == 2
     assert "text where numbers are expected" in res.stderr and "--value" in res.stderr
+    assert "'A bit'" in res.stderr and "'Several days'" in res.stderr  # the known labels
     assert "Traceback" not in res.stderr and not out.exists()
-    args = ["score", "gad7", str(data), "-o", str(out)]
-    for k, v in labels.items():
-        args += ["--value", f"{v}={k}"]
-    res = runner.invoke(app, args)
+    res = runner.invoke(app, ["score", "gad7", str(data), "-o", str(out), "--value", "A bit=1"])
     assert res.exit_code == 0, res.stderr
-    # items 1..7 -> i % 4 = 1, 2, 3, 0, 1, 2, 3 -> 12; second row 0
     assert pd.read_csv(out)["total"].tolist() == [12, 0]
 
 

@@ -375,10 +375,18 @@ def test_unknown_item_in_mapping():
         ek.tools.get("epds").score(df, columns={"11": "x"})
 
 
-def test_duplicated_person_ids():
+def test_duplicated_person_ids_give_rows_and_counts_never_the_ids():
+    # issue 11, item 2: the message named the duplicated ID ('a')
     df = frame("gad7_", [[0] * 7] * 4)
-    df["id"] = ["a", "b", "a", "c"]
-    with pytest.raises(DataError, match=r"column 'id', rows 0, 2: the same person ID.*'a'"):
+    df["id"] = ["P010005", "b", "P010005", "c"]
+    with pytest.raises(DataError) as err:
+        ek.tools.get("gad7").score(df, id="id")
+    msg = str(err.value)
+    assert "P010005" not in msg
+    assert "column 'id'" in msg and "1 person ID(s) appear on several rows (2 rows)" in msg
+    assert "spreadsheet rows 2 and 4 (the header is row 1)" in msg
+    df["id"] = ["a", None, "d", "c"]
+    with pytest.raises(DataError, match=r"missing on 1 row\(s\): spreadsheet row 3 "):
         ek.tools.get("gad7").score(df, id="id")
     df["id"] = ["a", "b", "d", "c"]
     out = ek.tools.get("gad7").score(df, id="id")
@@ -386,18 +394,78 @@ def test_duplicated_person_ids():
 
 
 def test_text_codes_offer_mapping_then_mapping_works():
-    r = ["Not true", "Somewhat true", "Certainly true"]
+    r = ["Not so true", "Somewhat true", "Certainly true"]  # the first is not the form's label
     df = pd.DataFrame({f"sdq_{i}": [r[i % 3], r[(i + 1) % 3]] for i in range(1, 26)})
     with pytest.raises(DataError) as err:
         ek.tools.get("sdq").score(df)
     msg = str(err.value)
     assert "text where numbers are expected" in msg and "values=" in msg and "--value" in msg
-    assert "'Not true'" in msg
-    out = ek.tools.get("sdq").score(
-        df, values={"not true": 0, "Somewhat true": 1, "CERTAINLY TRUE ": 2}
-    )
+    assert "'Not so true'" in msg and "'Somewhat true'" not in msg.split("(found")[1]
+    out = ek.tools.get("sdq").score(df, values={"not so TRUE": 0})
     numeric = pd.DataFrame({f"sdq_{i}": [i % 3, (i + 1) % 3] for i in range(1, 26)})
     pd.testing.assert_frame_equal(out, ek.tools.get("sdq").score(numeric))
+
+
+def test_spec_answer_labels_are_scored():
+    # issue 11, item 11: text answers such as "Not at all" failed inside the report.
+    # SDQ labels are response codes; items 7, 11, 14, 21, 25 are then reversed.
+    r = ["Not true", "somewhat  TRUE", "Certainly true "]
+    df = pd.DataFrame({f"sdq_{i}": [r[i % 3], r[(i + 1) % 3]] for i in range(1, 26)})
+    numeric = pd.DataFrame({f"sdq_{i}": [i % 3, (i + 1) % 3] for i in range(1, 26)})
+    sdq = ek.tools.get("sdq")
+    pd.testing.assert_frame_equal(sdq.score(df), sdq.score(numeric))
+    # with input="scores" a label is still the printed answer: reverse items are keyed
+    keyed = numeric.copy()
+    for i in sdq.reverse:
+        keyed[f"sdq_{i}"] = 2 - keyed[f"sdq_{i}"]
+    pd.testing.assert_frame_equal(sdq.score(df, input="scores"), sdq.score(keyed, input="scores"))
+
+
+def test_epds_labels_differ_by_item():
+    # Cox, Holden & Sagovsky (1987) scoring key: "Not at all" is 3 on item 1, but
+    # "No, not at all" is 0 on item 4; item 10 "Yes, quite often" is 3.
+    epds = ek.tools.get("epds")
+    answers = {
+        1: "Not at all",
+        2: "Hardly at all",
+        3: "No, never",
+        4: "No, not at all",
+        5: "Yes, sometimes",
+        6: "Yes, most of the time I haven\u2019t been able to cope at all",
+        7: "Not very often",
+        8: "Yes, quite often",
+        9: "Only occasionally",
+        10: "Yes, quite often",
+    }
+    df = pd.DataFrame({f"epds_{i}": [a] for i, a in answers.items()})
+    out = epds.score(df)
+    assert out["total"].tolist() == [3 + 3 + 0 + 0 + 2 + 3 + 1 + 2 + 1 + 3]
+    assert out["flag_self_harm"].tolist() == [True]
+    # as response positions (input="responses") the same labels give the same scores
+    assert epds.score(df, input="responses")["total"].tolist() == out["total"].tolist()
+    assert epds.decode_labels(df)["epds_4"].tolist() == [0]
+    assert epds.answer_labels("10")["Never"] == 0
+
+
+def test_wemwbs_labels():
+    labels = ["None of the time", "Rarely", "Some of the time", "Often", "All of the time"]
+    df = pd.DataFrame({f"wemwbs_{i}": [labels[i % 5]] for i in range(1, 15)})
+    assert ek.tools.get("wemwbs").score(df)["total"].tolist() == [
+        sum(i % 5 + 1 for i in range(1, 15))
+    ]
+
+
+def test_columns_as_a_list_in_item_order():
+    # issue 11, item 12: a list raised a bare "dictionary update sequence element #0"
+    df = pd.DataFrame({f"q{i}": [1, 0] for i in range(1, 8)})
+    gad = ek.tools.get("gad7")
+    out = gad.score(df, columns=[f"q{i}" for i in range(1, 8)])
+    assert out["total"].tolist() == [7, 0]
+    assert out.equals(gad.score(df, columns={str(i): f"q{i}" for i in range(1, 8)}))
+    with pytest.raises(ParameterError, match=r"3 column name\(s\) given for the 7 gad7 items"):
+        gad.score(df, columns=["q1", "q2", "q3"])
+    with pytest.raises(ParameterError, match="columns must be a mapping or a list"):
+        gad.score(df, columns="q1")
 
 
 def test_out_of_range_lists_rows_and_columns():

@@ -280,3 +280,49 @@ def test_published_alpha_is_the_one_lookup_reports_use():
             )
     with pytest.raises(ParameterError, match="no scale"):
         ek.tools.get("epds").spec.published_alpha("peer")
+
+
+def test_answer_labels_in_a_spec():
+    spec = parse_spec(
+        user(
+            response_labels={"Never": 0, "Sometimes": 1, "Often": 2, "Every day": 3},
+            item_labels={"hl4": {"Never": 3, "Every day": 0}},
+        )
+    )
+    assert spec.item_labels == {"hl4": {"Never": 3, "Every day": 0}}
+    tool = ek.tools.Tool(spec)
+    df = pd.DataFrame({f"h_hl{i}": ["never", "Every  day"] for i in range(1, 7)})
+    # hl4 labels are given in the response coding and reversed like any hl4 answer
+    assert tool.decode_labels(df, prefix="h_")["h_hl4"].tolist() == [3, 0]
+    assert tool.score(df, prefix="h_")["total"].tolist() == [0, 18]
+
+
+def test_answer_label_problems_are_listed():
+    with pytest.raises(SpecError) as err:
+        parse_spec(
+            user(
+                response_labels={"Never": 0, "never ": 1, "Always": 7, "3": 3},
+                item_labels={"hl9": {"Never": 0}},
+            )
+        )
+    msg = str(err.value)
+    assert "key 'item_labels.hl9': 'hl9' is not among the items" in msg
+    assert "'never ' and 'Never' are the same label" in msg
+    assert "'Always' is given 7, not an answer (whole numbers 0-3)" in msg
+    assert "'3' is not a label" in msg
+
+
+def test_shipped_answer_labels_are_answers():
+    # every shipped label maps to an allowed answer (parse_spec checks it on load)
+    for name in ek.tools.available():
+        tool = ek.tools.get(name)
+        allowed = set(tool.spec.response.allowed())
+        assert tool.answer_labels(), name
+        for item in tool.items:
+            assert set(tool.answer_labels(item).values()) <= allowed
+    # the printed EPDS answers run 0-3 down the page on items 1, 2 and 4, 3-0 on the
+    # reverse-keyed items (Cox, Holden & Sagovsky 1987 scoring key)
+    epds = ek.tools.get("epds")
+    for item in epds.items:
+        first = next(iter(epds.spec.item_labels[item].values()))
+        assert first == (3 if item in epds.reverse else 0), item

@@ -14,7 +14,6 @@ papermill), or absolute.
 
 from __future__ import annotations
 
-import csv
 import difflib
 import functools
 import hashlib
@@ -28,7 +27,7 @@ from typing import Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from ..errors import ParameterError
+from ..errors import DataError, ParameterError
 
 __all__ = [
     "AreaParams",
@@ -44,6 +43,30 @@ PARAM_SUFFIXES = (".yaml", ".yml")
 _AREA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
 
 Design = Literal["prepost", "comparison", "multilevel", "propensity"]
+
+
+def _sheet_text(v: Any) -> Any:
+    """``sheet: 2`` in YAML is the second sheet, as ``sheet: "2"``."""
+    if isinstance(v, int) and not isinstance(v, bool):
+        if v < 1:
+            raise ValueError("sheets are counted from 1 (1 is the first sheet)")
+        return str(v)
+    return v
+
+
+def _known_encoding(v: str) -> str:
+    from ..tools.io import check_encoding
+
+    try:
+        check_encoding(v)
+    except ParameterError as exc:
+        raise ValueError(f"{exc.problems[0].split(': ', 1)[-1]}") from None
+    return v
+
+
+def _not_a_folder(v: str) -> None:
+    if Path(v).is_dir():
+        raise ValueError("is a folder, not a file: give the data file inside it")
 
 
 def _split_list(v: Any) -> Any:
@@ -66,6 +89,16 @@ class AreaParams(BaseModel):
     area_id: str = Field(description="short code used in file names: letters, digits, - or _")
     area_name: str = Field(min_length=1, max_length=120, description="name shown in the report")
     records: str = Field(description="person-level data file (.csv, .xlsx or .sav)")
+    sheet: str = Field(
+        "",
+        description="sheet of an .xlsx records file: its name, or its number counted from 1 "
+        "(empty: the first sheet)",
+    )
+    encoding: str = Field(
+        "",
+        description="text encoding of a .csv records file, such as utf-8 or cp1252 "
+        "(empty: detected, UTF-8 then Windows-1252)",
+    )
     id_column: str = Field("id", min_length=1, description="column holding the person ID")
     treatment_column: str = Field(
         "treated", min_length=1, description="column: 1 received the service, 0 comparison"
@@ -107,6 +140,8 @@ class AreaParams(BaseModel):
     _split = field_validator("covariates", mode="before")(
         classmethod(lambda cls, v: _split_list(v))
     )
+    _sheet = field_validator("sheet", mode="before")(classmethod(lambda cls, v: _sheet_text(v)))
+    _encoding = field_validator("encoding")(classmethod(lambda cls, v: _known_encoding(v)))
 
     @field_validator("area_id")
     @classmethod
@@ -120,6 +155,7 @@ class AreaParams(BaseModel):
     @field_validator("records")
     @classmethod
     def _data_suffix(cls, v: str) -> str:
+        _not_a_folder(v)
         if not v.lower().endswith(DATA_SUFFIXES):
             raise ValueError("must be a .csv, .xlsx or .sav file")
         return v
@@ -127,6 +163,8 @@ class AreaParams(BaseModel):
     @field_validator("indicators", "matrix")
     @classmethod
     def _table_suffix(cls, v: str) -> str:
+        if v:
+            _not_a_folder(v)
         if v and not v.lower().endswith(TABLE_SUFFIXES):
             raise ValueError("must be a .csv or .xlsx file, or empty")
         return v
@@ -199,6 +237,37 @@ def _yaml_load(path: Path) -> Any:
         return yaml.safe_load(fh)
 
 
+def _yaml_problem(exc: Exception) -> str:
+    """Why a parameter file is not valid YAML, with the line and column where it is seen."""
+    if isinstance(exc, UnicodeDecodeError):
+        return (
+            f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at position {exc.start}): "
+            "save the file as UTF-8"
+        )
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+    context = getattr(exc, "context", None)
+    where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+    return f"not valid YAML ({where}{problem}" + (f", {context}" if context else "") + ")"
+
+
+def _bound(field_info: Any, name: str) -> Any:
+    metadata = field_info.metadata if field_info is not None else []
+    return next((getattr(m, name) for m in metadata if getattr(m, name, None) is not None), None)
+
+
+def _range_text(field_info: Any) -> str:
+    """ "must be between 5 and 100", "must be 0 or more", "must be more than 0 and at most 2"."""
+    ge, gt, le, lt = (_bound(field_info, k) for k in ("ge", "gt", "le", "lt"))
+    if ge is not None and le is not None:
+        return f"must be between {ge} and {le}"
+    lower = f"{ge} or more" if ge is not None else f"more than {gt}" if gt is not None else ""
+    upper = f"at most {le}" if le is not None else f"less than {lt}" if lt is not None else ""
+    if lower and upper:
+        return f"must be {lower} and {upper}"
+    return f"must be {lower or upper}" if lower or upper else "is out of range"
+
+
 def _explain(err: dict[str, Any]) -> tuple[str, str]:
     """(key, message) for one pydantic error, in plain words."""
     loc = ".".join(str(p) for p in err.get("loc", ())) or "(file)"
@@ -217,9 +286,7 @@ def _explain(err: dict[str, Any]) -> tuple[str, str]:
     if kind == "literal_error":
         msg = msg.replace("Input should be", "must be")
     elif kind.startswith(("greater_than", "less_than")):
-        lo = field_info and next((m.ge for m in field_info.metadata if hasattr(m, "ge")), None)
-        hi = field_info and next((m.le for m in field_info.metadata if hasattr(m, "le")), None)
-        msg = f"must be between {lo} and {hi}"
+        msg = _range_text(field_info)
     elif kind == "value_error":
         msg = msg.removeprefix("Value error, ")
     else:
@@ -228,7 +295,9 @@ def _explain(err: dict[str, Any]) -> tuple[str, str]:
     return loc, f"{msg}, got {shown}{what}"
 
 
-def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
+def _check_one(
+    raw: Any, where: str, problems: list[str], enough_data: bool = True
+) -> AreaParams | None:
     if not isinstance(raw, dict):
         problems.append(
             f"{where}: must be a mapping of key: value pairs (got {type(raw).__name__})"
@@ -241,6 +310,8 @@ def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
             key, msg = _explain(err)
             problems.append(f"{where}: key {key!r}: {msg}")
         return None
+    before = len(problems)
+    problems.extend(f"{where}: key {key!r}: {msg}" for key, msg in _id_roles(model))
     missing = [
         k
         for k in AreaParams.FILE_KEYS
@@ -256,35 +327,63 @@ def _check_one(raw: Any, where: str, problems: list[str]) -> AreaParams | None:
             f"{where}: key 'indicator': is empty but 'indicators' names a file "
             "(say which indicator to report)"
         )
-    if missing:
+    if len(problems) > before:
         return None
-    before = len(problems)
     _check_columns(model, where, problems)
+    if len(problems) == before:
+        _check_records(model, where, problems, enough_data)
     return model if len(problems) == before else None
 
 
-def _header(path: str) -> list[str] | None:
-    """Column names of a data file, read cheaply; None when they cannot be read."""
-    suffix = Path(path).suffix.lower()
+def _id_roles(model: AreaParams) -> list[tuple[str, str]]:
+    """The ID column used in an analysis role: (key, message) for each."""
+    idc = model.id_column
+    allowed = (
+        f"allowed: any column except the ID column {idc!r}, since a person ID must never "
+        "enter an analysis or a report"
+    )
+    found = [("covariates", c) for c in model.covariates if c == idc]
+    found += [(k, getattr(model, k)) for k in ("treatment_column", "setting_column")]
+    found = [(k, c) for k, c in found if c == idc]
+    out = [(k, f"{c!r} is the ID column (id_column); {allowed}") for k, c in found]
+    prefixes = [
+        ("outcome_pre_prefix", model.outcome_tool),
+        ("outcome_post_prefix", model.outcome_tool),
+    ]
+    if model.second_tool:
+        prefixes += [
+            ("second_pre_prefix", model.second_tool),
+            ("second_post_prefix", model.second_tool),
+        ]
+    for key, tool_name in prefixes:
+        prefix = getattr(model, key)
+        rest = idc[len(prefix) :] if prefix and idc.startswith(prefix) else None
+        if rest is not None and (rest.isdigit() or rest in _tool_items(tool_name)):
+            out.append(
+                (
+                    key,
+                    f"{prefix!r} + item number names the ID column {idc!r} as a "
+                    f"{tool_name} item; {allowed}",
+                )
+            )
+    return out
+
+
+def _tool_items(name: str) -> tuple[str, ...]:
+    from ..tools import get
+
+    return get(name).items
+
+
+def _header(path: str) -> list[str] | str:
+    """Column names of an indicators or matrix table (read as a report reads it), or why not."""
+    from ..errors import EvalkitError
+    from .inputs import read_table
+
     try:
-        if suffix == ".csv":
-            with open(path, newline="", encoding="utf-8-sig") as fh:
-                return next(csv.reader(fh), [])
-        if suffix == ".xlsx":
-            from openpyxl import load_workbook
-
-            wb = load_workbook(path, read_only=True)
-            row = next(wb.active.iter_rows(max_row=1, values_only=True), ())
-            wb.close()
-            return [str(c) for c in row if c is not None]
-        if suffix == ".sav":
-            import pyreadstat
-
-            _, meta = pyreadstat.read_sav(path, metadataonly=True)
-            return list(meta.column_names)
-    except Exception:  # noqa: BLE001 - unreadable files are reported by the report itself
-        return None
-    return None
+        return [str(c) for c in read_table(path).columns]
+    except EvalkitError as exc:
+        return str(exc)
 
 
 #: columns each optional table must have
@@ -300,22 +399,32 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
         if not path:
             continue
         header = _header(path)
-        lacking = [c for c in needed if header is not None and c not in header]
-        if header is None:
-            problems.append(f"{where}: key {key!r}: cannot read the column names of {path}")
+        lacking = [c for c in needed if not isinstance(header, str) and c not in header]
+        if isinstance(header, str):
+            problems.append(f"{where}: key {key!r}: cannot read {path}: {header}")
         elif lacking:
             problems.append(
                 f"{where}: key {key!r}: {path} has no column(s) "
                 + ", ".join(repr(c) for c in lacking)
                 + f" (needed: {', '.join(needed)})"
             )
-    columns = _header(model.records)
-    if columns is None:
-        problems.append(
-            f"{where}: key 'records': cannot read the column names of "
-            f"{model.records} (is it a valid {Path(model.records).suffix} file?)"
-        )
+
+
+def _check_records(model: AreaParams, where: str, problems: list[str], enough_data: bool) -> None:
+    """Read the records as the report reads them, then check columns, IDs and answers."""
+    from .inputs import check_ids, check_records, read_table
+
+    try:
+        df = read_table(model.records, sheet=model.sheet or None, encoding=model.encoding or None)
+    except ParameterError as exc:
+        line = exc.problems[0] if exc.key else f"key 'records': {exc}"
+        problems.append(f"{where}: {line}")
         return
+    except DataError as exc:
+        problems.append(f"{where}: key 'records': {exc}")
+        return
+    columns = [str(c) for c in df.columns]
+    before = len(problems)
     wanted = [(k, getattr(model, k)) for k in ("id_column", "treatment_column", "setting_column")]
     wanted += [("covariates", c) for c in model.covariates]
     for key, col in wanted:
@@ -337,13 +446,51 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
             problems.append(
                 f"{where}: key {key!r}: no column in {model.records} starts with {prefix!r}"
             )
+    if len(problems) > before:
+        sheets = df.attrs.get("sheets") or []
+        if len(sheets) > 1 and not model.sheet:
+            problems.append(f"{where}: key 'sheet': {_sheet_hint(model, sheets)}")
+        return
+    try:
+        check_ids(df, model.id_column, file=Path(model.records).name)
+    except DataError as exc:
+        problems.append(f"{where}: key 'id_column': {exc}")
+        return
+    checked = check_records(df, model.model_dump(), enough_data=enough_data)
+    problems.extend(f"{where}: key {key!r}: {msg}" for key, msg in checked)
+
+
+def _sheet_hint(model: AreaParams, sheets: list[str]) -> str:
+    """The columns above were looked for on the first sheet: name the sheet that has them."""
+    from .inputs import read_table
+
+    having = []
+    for number, name in enumerate(sheets[1:], start=2):
+        try:
+            cols = read_table(model.records, sheet=name).columns
+        except Exception:  # noqa: BLE001 - an unreadable sheet is simply not suggested
+            continue
+        if model.id_column in cols:
+            having.append(f"sheet: {name!r} (or sheet: {number})")
+    suggestion = f"; the data seem to be on another sheet: {having[0]}" if having else ""
+    return (
+        f"{model.records} has {len(sheets)} sheets and the columns were looked for on the "
+        f"first, {sheets[0]!r}{suggestion} (allowed: a sheet name, or a number counted from 1)"
+    )
 
 
 def _rows_of_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
     import pandas as pd
 
     if path.suffix.lower() == ".csv":
-        table = pd.read_csv(path, dtype=str, keep_default_na=False)
+        from ..tools.io import CSV_ENCODINGS
+
+        for encoding in CSV_ENCODINGS:  # as for records: UTF-8, then Windows-1252
+            try:
+                table = pd.read_csv(path, dtype=str, keep_default_na=False, encoding=encoding)
+                break
+            except UnicodeDecodeError:
+                continue
     else:
         table = pd.read_excel(path, dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]
@@ -378,14 +525,25 @@ def _expand(paths: Iterable[str | os.PathLike[str]], problems: list[str]) -> lis
     return files
 
 
-def load_jobs(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
+def load_jobs(
+    paths: Sequence[str | os.PathLike[str]], *, enough_data: bool = True
+) -> list[AreaJob]:
     """Read and check every parameter file; return one job per area.
+
+    Each area's records are read with the reader the report uses
+    (:func:`evalkit.reports.inputs.read_table`, with ``sheet`` and ``encoding``) and
+    checked as the report needs them: columns, IDs (never shown: counts and spreadsheet
+    rows), answers the tool can score, and the minimum numbers the design needs.
 
     Parameters
     ----------
     paths
         YAML files (one area each), folders of YAML files, or CSV/XLSX tables with
         one row per area.
+    enough_data
+        Also refuse areas with fewer people than their design needs
+        (:func:`evalkit.reports.inputs.minimum_numbers`); ``False`` leaves that to the
+        report, which then says what could not be estimated.
 
     Raises
     ------
@@ -408,23 +566,32 @@ def load_jobs(paths: Sequence[str | os.PathLike[str]]) -> list[AreaJob]:
             try:
                 entries = [(str(path), _yaml_load(path))]
             except Exception as exc:  # noqa: BLE001 - YAML syntax errors, encoding errors
-                problems.append(f"{path}: not valid YAML ({str(exc).splitlines()[0]})")
+                problems.append(f"{path}: {_yaml_problem(exc)}")
                 continue
         for where, raw in entries:
-            model = _check_one(raw, where, problems)
+            model = _check_one(raw, where, problems, enough_data)
             if model is None:
                 continue
             params = model.model_dump()
             inputs = [getattr(model, k) for k in AreaParams.FILE_KEYS if getattr(model, k)]
             jobs.append(AreaJob(model.area_id, where, params, inputs))
-    seen: dict[str, str] = {}
+    seen: dict[str, AreaJob] = {}
     for job in jobs:
-        if job.area_id in seen:
+        first = seen.setdefault(job.area_id.casefold(), job)
+        if first is job:
+            continue
+        if first.area_id == job.area_id:
             problems.append(
                 f"{job.source}: key 'area_id': {job.area_id!r} is used already "
-                f"by {seen[job.area_id]} (each area needs its own id)"
+                f"by {first.source} (each area needs its own id)"
             )
-        seen.setdefault(job.area_id, job.source)
+        else:
+            problems.append(
+                f"{job.source}: key 'area_id': {job.area_id!r} differs only in case from "
+                f"{first.area_id!r} used by {first.source}: their reports would overwrite "
+                "each other on a file system that ignores case (Windows, macOS); give each "
+                "area an id that differs in more than case"
+            )
     if problems:
         raise ParameterError("invalid parameters", problems=problems)
     return jobs

@@ -12,9 +12,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_choice
+from .._validate import check_choice, spreadsheet_rows
 from ..errors import DataError, ParameterError, format_list
-from .spec import Band, Missing, Reliability, ToolSpec, scale_range
+from .spec import Band, Missing, Reliability, ToolSpec, label_key, scale_range
 
 __all__ = ["Tool", "round_half_up"]
 
@@ -43,9 +43,9 @@ def round_half_up(x: np.ndarray | pd.Series) -> np.ndarray | pd.Series:
 
 
 def _norm_key(value: Any) -> Any:
-    """Key for recoding: text compared stripped and case-insensitively, numbers as floats."""
+    """Key for recoding: text compared ignoring case and spacing, numbers as floats."""
     if isinstance(value, str):
-        return value.strip().casefold()
+        return label_key(value)
     if isinstance(value, (bool, np.bool_)):
         return value
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -126,6 +126,14 @@ class Tool:
             scales.append("total")
         self.scales: tuple[str, ...] = tuple(scales)
         self.published_reliability: tuple[Reliability, ...] = tuple(spec.published_reliability)
+        # item id -> {label key: number in the spec's input coding}
+        self._labels: dict[str, dict[str, float]] = {
+            i: {
+                label_key(k): float(v)
+                for k, v in {**spec.response_labels, **spec.item_labels.get(i, {})}.items()
+            }
+            for i in self.items
+        }
 
     def __repr__(self) -> str:
         return f"<Tool {self.name!r}: {self.title}, {len(self.items)} items>"
@@ -205,6 +213,73 @@ class Tool:
                 out[key] = rel.value
         return out
 
+    def answer_labels(self, item: str | None = None) -> dict[str, int]:
+        """Answer labels the spec knows, and the number each stands for.
+
+        The number is what an item column holds for that answer in the spec's ``input``
+        coding (item scores for the EPDS, response codes for the SDQ). :meth:`score`
+        reads these labels in item columns; ``values=`` overrides them. Without
+        ``item``, every label of every item (where items differ, as on the EPDS, the
+        number is that of the first item with the label: ask per item for scoring).
+
+        >>> import evalkit as ek
+        >>> ek.tools.get("wemwbs").answer_labels()["None of the time"]
+        1
+        >>> ek.tools.get("epds").answer_labels("1")["Not at all"]
+        3
+        """
+        spec = self.spec
+        if item is not None:
+            item = str(item).strip()
+            if item not in self.items:
+                raise ParameterError(
+                    f"{self.name} has no item {item!r}",
+                    key="item",
+                    expected="item ids " + format_list(self.items, limit=12),
+                )
+            return {**spec.response_labels, **spec.item_labels.get(item, {})}
+        out = dict(spec.response_labels)
+        for labels in spec.item_labels.values():
+            for k, v in labels.items():
+                out.setdefault(k, v)
+        return out
+
+    def decode_labels(
+        self,
+        df: pd.DataFrame,
+        *,
+        columns: Mapping[Any, str] | Sequence[str] | None = None,
+        prefix: str | None = None,
+    ) -> pd.DataFrame:
+        """A copy of ``df`` with answer labels in the item columns replaced by numbers.
+
+        Labels are matched ignoring case and spacing (see :meth:`answer_labels`); numbers
+        and text the spec does not know are left as they are, so that range checks
+        (:func:`evalkit.describe.out_of_range`) still see them.
+
+        >>> import pandas as pd, evalkit as ek
+        >>> df = pd.DataFrame({f"gad7_{i}": ["not at all", 2] for i in range(1, 8)})
+        >>> ek.tools.get("gad7").decode_labels(df)["gad7_1"].tolist()
+        [0, 2]
+        """
+        mapping = self.column_map(df.columns, columns=columns, prefix=prefix)
+        out = df.copy()
+        for item, col in mapping.items():
+            labels = self._labels[item]
+            s = out[col]
+            if not labels or pd.api.types.is_numeric_dtype(s):
+                continue
+            decoded = s.map(
+                lambda v, m=labels: (
+                    _plain(m[label_key(v)]) if isinstance(v, str) and label_key(v) in m else v
+                )
+            )
+            try:
+                out[col] = pd.to_numeric(decoded)
+            except (ValueError, TypeError):
+                out[col] = decoded
+        return out
+
     def _check_scale(self, scale: str) -> None:
         if scale not in self.scales:
             raise ParameterError(
@@ -218,18 +293,19 @@ class Tool:
         self,
         data_columns: Iterable[Any],
         *,
-        columns: Mapping[Any, str] | None = None,
+        columns: Mapping[Any, str] | Sequence[str] | None = None,
         prefix: str | None = None,
         items: Sequence[str] | None = None,
     ) -> dict[str, str]:
         """Which data column holds each item.
 
-        ``columns`` maps item ids to column names; items not in it are found as
-        ``prefix + id``; ``prefix`` defaults to ``"<tool name>_"`` (``epds_1``...).
+        ``columns`` maps item ids to column names, or lists one column name per item in
+        item order; items not in a mapping are found as ``prefix + id``; ``prefix``
+        defaults to ``"<tool name>_"`` (``epds_1``...).
         Raises a DataError listing every item whose column is not in the data.
         """
         items = list(items) if items is not None else list(self.items)
-        columns = dict(columns or {})
+        columns = self._columns_mapping(columns)
         mapping: dict[str, str] = {}
         unknown = []
         for key, col in columns.items():
@@ -267,6 +343,31 @@ class Tool:
             )
         return out
 
+    def _columns_mapping(self, columns: Any) -> dict[Any, str]:
+        """``columns`` as item id → column name (a list is taken in item order)."""
+        if columns is None:
+            return {}
+        if isinstance(columns, Mapping):
+            return dict(columns)
+        expected = (
+            "a mapping of item id to column name ({'1': 'q1', ...}) or a list of "
+            f"{len(self.items)} column names in item order"
+        )
+        if isinstance(columns, (str, bytes)) or not isinstance(columns, (list, tuple, pd.Index)):
+            raise ParameterError(
+                f"columns must be a mapping or a list, got {type(columns).__name__}",
+                key="columns",
+                expected=expected,
+            )
+        names = list(columns)
+        if len(names) != len(self.items):
+            raise ParameterError(
+                f"{len(names)} column name(s) given for the {len(self.items)} {self.name} items",
+                key="columns",
+                expected=expected,
+            )
+        return dict(zip(self.items, names))
+
     def _answers(
         self,
         df: pd.DataFrame,
@@ -274,6 +375,7 @@ class Tool:
         *,
         values: Mapping[Any, Any] | None,
         missing_codes: Iterable[Any] | None,
+        input: str | None = None,
     ) -> pd.DataFrame:
         """Item columns checked and converted to floats (NaN = unanswered); columns = item ids."""
         allowed = self.spec.response.allowed()
@@ -293,7 +395,12 @@ class Tool:
         text_bad: dict[str, tuple[list, list]] = {}
         range_bad: dict[str, tuple[list, list]] = {}
         out = {}
+        lo_hi = self.spec.response.min + self.spec.response.max
         for item, col in mapping.items():
+            labels = self._labels[item]
+            if input is not None and input != self.input and item in self.reverse:
+                # labels give the number in the spec's coding; the other coding is reversed
+                labels = {k: lo_hi - v for k, v in labels.items()}
             s = df[col]
             if isinstance(s, pd.DataFrame):
                 raise DataError("the data have several columns with this name", column=str(col))
@@ -316,6 +423,8 @@ class Tool:
                         continue
                     if key in recode:
                         v = recode[key]
+                    elif isinstance(key, str) and key in labels:
+                        v = labels[key]
                     if isinstance(v, (bool, np.bool_)):
                         rows_t.append(idx)
                         vals_t.append(v)
@@ -346,9 +455,9 @@ class Tool:
                 "text where numbers are expected",
                 f"numbers ({allowed_text}) or empty for a missing answer",
                 hint=(
-                    "If these are answer labels, give the number for each label with "
-                    "values={'Not true': 0, ...} (command line: --value 'Not true=0' or "
-                    "--values labels.yaml)."
+                    self._known_labels() + "If these are answer labels, give the number for "
+                    "each label with values={'Not true': 0, ...} (command line: "
+                    "--value 'Not true=0' or --values labels.yaml)."
                 ),
             )
         if range_bad:
@@ -366,6 +475,12 @@ class Tool:
         frame = pd.DataFrame(out, index=df.index)
         frame.columns = pd.Index(list(mapping), dtype=object)
         return frame
+
+    def _known_labels(self) -> str:
+        labels = list(self.answer_labels())
+        if not labels:
+            return ""
+        return f"The {self.name} spec reads the labels {format_list(map(repr, labels), limit=6)}. "
 
     def _raise_bad(
         self, bad: dict[str, tuple[list, list]], what: str, allowed: str, *, hint: str
@@ -433,28 +548,30 @@ class Tool:
                     allowed="one of " + format_list(repr(str(c)) for c in df.columns),
                 )
             ids = df[id]
-            missing_ids = ids.isna()
+            # Never show an ID: count the rows and give their positions as in a spreadsheet.
+            missing_ids = ids.isna().to_numpy()
             if missing_ids.any():
                 raise DataError(
-                    "person ID missing",
+                    f"person ID missing on {int(missing_ids.sum())} row(s): "
+                    + spreadsheet_rows(np.flatnonzero(missing_ids)),
                     column=id,
-                    rows=list(df.index[missing_ids]),
                     allowed="an ID on every row",
                 )
-            dup = ids.duplicated(keep=False)
+            dup = ids.duplicated(keep=False).to_numpy()
             if dup.any():
                 raise DataError(
-                    "the same person ID appears on several rows",
+                    f"{int(ids[dup].nunique())} person ID(s) appear on several rows "
+                    f"({int(dup.sum())} rows): " + spreadsheet_rows(np.flatnonzero(dup)),
                     column=id,
-                    rows=list(df.index[dup]),
-                    values=list(ids[dup]),
                     allowed="one row per person (split pre and post into separate files "
                     "or columns)",
                 )
             index = pd.Index(ids.to_numpy(), name=id)
 
         mapping = self.column_map(df.columns, columns=columns, prefix=prefix)
-        answers = self._answers(df, mapping, values=values, missing_codes=missing_codes)
+        answers = self._answers(
+            df, mapping, values=values, missing_codes=missing_codes, input=input
+        )
         if input == "responses" and self.reverse:
             lo, hi = self.spec.response.min, self.spec.response.max
             rev = list(self.reverse)
@@ -550,7 +667,8 @@ class Tool:
             One row per respondent, one column per item.
         columns
             Item id → column name, e.g. ``{"1": "q1_epds"}``; items not listed are
-            found with ``prefix``.
+            found with ``prefix``. Or a list with one column name per item, in item
+            order (``["q1", "q2", ...]``).
         prefix
             Column name prefix: item ``i`` is column ``f"{prefix}{i}"``. Default
             ``"<tool name>_"`` (``epds_1``, ``sdq_25``, ``asq3_communication_1``).
@@ -561,7 +679,9 @@ class Tool:
             ``"scores"`` (item scores, nothing reversed). Default: the spec's ``input``.
         values
             Recode answers before checking, e.g. ``{"Not true": 0, "Somewhat true": 1}``
-            or ``{1: 0, 2: 1, 3: 2}``; text keys match ignoring case and spaces.
+            or ``{1: 0, 2: 1, 3: 2}``; text keys match ignoring case and spaces. Answer
+            labels the spec knows (:meth:`answer_labels`, e.g. "Not at all") are read
+            without it; ``values`` takes precedence over them.
         missing_codes
             Codes that mean "no answer", e.g. ``[9, 99]``.
         cutoffs
@@ -703,6 +823,11 @@ class Tool:
             + (f" - {' '.join(s.input_note.split())}" if s.input_note else ""),
             "  reverse-keyed: " + (", ".join(self.reverse) or "none"),
         ]
+        if s.response_labels:
+            shown = ", ".join(f"{k!r}={v}" for k, v in s.response_labels.items())
+            lines.append(f"  answer labels read: {shown}")
+        if s.item_labels:
+            lines.append(f"  answer labels read for items {', '.join(s.item_labels)} (per item)")
         for scale in self.scales:
             part = s.subscales.get(scale) or s.total
             lo, hi = self.range(scale)

@@ -15,9 +15,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+)
 
 from ..errors import ParameterError, SpecError
 
@@ -34,6 +41,7 @@ __all__ = [
     "parse_spec",
     "scale_range",
     "scale_is_integer",
+    "label_key",
 ]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -57,6 +65,13 @@ def _item_ids(value: Any) -> Any:
     if isinstance(value, (str, bytes)) or not isinstance(value, (list, tuple)):
         raise ValueError("expected a list of item ids")
     return tuple(_item_id(v) for v in value)
+
+
+def _item_keys(value: Any) -> Any:
+    """``item_labels`` keyed by item id: ``{10: {...}}`` in YAML means item ``"10"``."""
+    if isinstance(value, Mapping):
+        return {_item_id(k): v for k, v in value.items()}
+    return value
 
 
 class _Model(BaseModel):
@@ -176,6 +191,12 @@ class ToolSpec(_Model):
     input: Literal["responses", "scores"]
     input_note: str | None = None
     response: Response
+    #: answer label -> the number an item column holds for it (in the ``input`` coding),
+    #: for every item; ``item_labels`` gives labels that differ from item to item.
+    response_labels: dict[str, int] = Field(default_factory=dict)
+    item_labels: Annotated[dict[str, dict[str, int]], BeforeValidator(_item_keys)] = Field(
+        default_factory=dict
+    )
     items: tuple[str, ...]
     reverse: tuple[str, ...] = ()
     subscales: dict[str, Subscale] = Field(default_factory=dict)
@@ -364,6 +385,7 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
             problems.append(("response.values", "list each value once, in increasing order"))
         elif r.values[0] != r.min or r.values[-1] != r.max:
             problems.append(("response.values", "must start at min and end at max"))
+    problems += _check_labels(spec, known)
     unknown = [i for i in spec.reverse if i not in known]
     if unknown:
         problems.append(("reverse", "not among the items: " + ", ".join(repr(i) for i in unknown)))
@@ -463,6 +485,39 @@ def _consistency(spec: ToolSpec) -> list[tuple[str, str]]:
         problems.append(
             ("published_reliability", "give a published value or a reliability_note saying why not")
         )
+    return problems
+
+
+def label_key(label: Any) -> str:
+    """How answer labels are compared: case, spacing and curly apostrophes ignored.
+
+    >>> label_key("  No,  NOT at all ") == label_key("no, not at all")
+    True
+    """
+    return " ".join(str(label).replace("\u2019", "'").casefold().split())
+
+
+def _check_labels(spec: ToolSpec, known: set[str]) -> list[tuple[str, str]]:
+    problems: list[tuple[str, str]] = []
+    allowed = set(spec.response.allowed())
+    maps = [("response_labels", spec.response_labels)]
+    maps += [(f"item_labels.{i}", m) for i, m in spec.item_labels.items()]
+    for item in spec.item_labels:
+        if item not in known:
+            problems.append((f"item_labels.{item}", f"{item!r} is not among the items"))
+    for key, mapping in maps:
+        seen: dict[str, str] = {}
+        for label, value in mapping.items():
+            norm = label_key(label)
+            if not norm or norm.replace(".", "", 1).lstrip("-").isdigit():
+                problems.append((key, f"{label!r} is not a label (labels are words)"))
+            elif norm in seen:
+                problems.append((key, f"{label!r} and {seen[norm]!r} are the same label"))
+            seen[norm] = label
+            if value not in allowed:
+                problems.append(
+                    (key, f"{label!r} is given {value}, not an answer ({spec.response.describe()})")
+                )
     return problems
 
 
