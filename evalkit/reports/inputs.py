@@ -39,11 +39,10 @@ def read_records(path: str | Path, *, id_column: str) -> pd.DataFrame:
     dup = ids.duplicated(keep=False)
     if dup.any():
         raise DataError(
-            "duplicated IDs",
+            f"{int(ids[dup].nunique())} ID(s) appear on more than one row ({int(dup.sum())} rows)",
             file=name,
             column=id_column,
             rows=list(df.index[dup] + 2),
-            values=list(ids[dup].head(5)),
             allowed="each person once (row numbers count the header as 1)",
         )
     return df

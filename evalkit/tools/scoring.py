@@ -444,10 +444,9 @@ class Tool:
             dup = ids.duplicated(keep=False)
             if dup.any():
                 raise DataError(
-                    "the same person ID appears on several rows",
+                    f"the same person ID appears on several rows ({int(dup.sum())} rows)",
                     column=id,
                     rows=list(df.index[dup]),
-                    values=list(ids[dup]),
                     allowed="one row per person (split pre and post into separate files "
                     "or columns)",
                 )
