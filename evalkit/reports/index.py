@@ -26,7 +26,8 @@ _LABEL = {
 
 
 def _row(entry: dict[str, Any]) -> str:
-    e = {k: (html.escape(str(v)) if v is not None else "") for k, v in entry.items()}
+    fields = ("area_id", "area_name", "html", "error", "rendered_at")
+    e = {k: html.escape(str(entry[k])) if entry.get(k) is not None else "" for k in fields}
     status = entry.get("status", "failed")
     cls = "status-failed" if status == "failed" else "status-ok"
     link = (
@@ -44,10 +45,10 @@ def _row(entry: dict[str, Any]) -> str:
                 + (f" of {e['rendered_at'][:10]}" if entry.get("rendered_at") else "")
                 + ", which is out of date.</em>"
             )
-    when = e.get("rendered_at", "")[:16].replace("T", " ")
+    when = e["rendered_at"][:16].replace("T", " ")
     return (
         f'<tr><th scope="row">{e["area_id"]}</th><td class="text">{link}</td>'
-        f'<td class="text {cls}">{_LABEL[status]}</td><td class="text">{when}</td>'
+        f'<td class="text {cls}">{_LABEL.get(status, "Failed")}</td><td class="text">{when}</td>'
         f'<td class="text">{problem}</td></tr>'
     )
 

@@ -211,7 +211,10 @@ def _archive(tmp_nb: Path, final: Path, template: str) -> None:
     import nbformat
 
     try:
-        nb = nbformat.read(tmp_nb, as_version=4)
+        try:
+            nb = nbformat.read(tmp_nb, as_version=4)
+        except Exception:  # noqa: BLE001 - cut short (a full disk, a killed kernel): not kept
+            return
         meta = nb.metadata.get("papermill")
         if meta is not None:
             meta["input_path"] = Path(template).name
