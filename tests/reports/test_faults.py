@@ -7,6 +7,7 @@ with a tiny template of a few cells instead of the full area report, to stay fas
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import json
 import os
@@ -46,7 +47,7 @@ def tiny_template(folder: Path, body: str, name: str = "tiny.ipynb") -> Path:
     }
     nb.metadata["language_info"] = {"name": "python"}
     params = nbformat.v4.new_code_cell(
-        "\n".join(f"{name} = None" for name in [*template_parameter_names(), "id_column"])
+        "\n".join(f"{name} = None" for name in template_parameter_names())
     )
     params.metadata["tags"] = ["parameters"]
     nb.cells = [
@@ -74,6 +75,11 @@ def status_of(out: Path) -> dict:
 
 def first_id(folder: Path, area: str = "X01") -> str:
     return str(pd.read_csv(folder / "records" / f"{area}.csv")["id"].iloc[0])
+
+
+def what_people_see(out: Path, result) -> list[str]:
+    """The terminal output, the index and the status file of a run."""
+    return [result.output, (out / "index.html").read_text(), (out / "status.json").read_text()]
 
 
 def leftovers(out: Path) -> list[str]:
@@ -323,8 +329,15 @@ def _mount_tmpfs(where: Path, options: str) -> bool:
     return done.returncode == 0
 
 
-def _umount(where: Path) -> None:
-    subprocess.run(["umount", "-l", str(where)], capture_output=True, timeout=10)
+@contextlib.contextmanager
+def tmpfs(where: Path, options: str):
+    """A small tmpfs at ``where`` while the block runs; yields False where mount is refused."""
+    mounted = _mount_tmpfs(where, options)
+    try:
+        yield mounted
+    finally:
+        if mounted:
+            subprocess.run(["umount", "-l", str(where)], capture_output=True, timeout=10)
 
 
 def test_output_path_that_is_a_file(tmp_path, monkeypatch):
@@ -344,22 +357,18 @@ def test_read_only_output_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     areas(tmp_path, 1)
     out = tmp_path / "ro"
-    mounted = _mount_tmpfs(out, "ro,size=64k")
-    if not mounted:  # no mount here: the operating system's answer, patched in
-        out.mkdir()
+    with tmpfs(out, "ro,size=64k") as mounted:
+        if not mounted:  # no mount here: the operating system's answer, patched in
+            out.mkdir(exist_ok=True)
 
-        def refuse(*args, **kwargs):
-            raise OSError(errno.EROFS, "Read-only file system")
+            def refuse(*args, **kwargs):
+                raise OSError(errno.EROFS, "Read-only file system")
 
-        monkeypatch.setattr(files_mod.tempfile, "mkstemp", refuse)
-    try:
+            monkeypatch.setattr(files_mod.tempfile, "mkstemp", refuse)
         result = render("params", "-o", str(out))
-        assert result.exit_code == 2
-        assert "cannot write there: the file system is read-only" in result.output
-        assert result.output.count("\n") == 1 and "Traceback" not in result.output
-    finally:
-        if mounted:
-            _umount(out)
+    assert result.exit_code == 2
+    assert "cannot write there: the file system is read-only" in result.output
+    assert result.output.count("\n") == 1 and "Traceback" not in result.output
 
 
 def test_full_disk(tmp_path, monkeypatch):
@@ -368,25 +377,9 @@ def test_full_disk(tmp_path, monkeypatch):
     areas(tmp_path, 1)
     template = tiny_template(tmp_path, "print('x' * 200_000)")  # a page too big for the disk
     out = tmp_path / "full"
-    mounted = _mount_tmpfs(out, "size=120k")
-    if not mounted:
-        real = files_mod.os.fdopen
-
-        class Full:
-            def __init__(self, *a, **k):
-                self.fh = real(*a, **k)
-
-            def __enter__(self):
-                return self
-
-            def __exit__(self, *exc):
-                self.fh.close()
-
-            def write(self, data):
-                raise OSError(errno.ENOSPC, "No space left on device")
-
-        monkeypatch.setattr(files_mod.os, "fdopen", Full)
-    try:
+    with tmpfs(out, "size=120k") as mounted:
+        if not mounted:
+            monkeypatch.setattr(files_mod.os, "fdopen", _full_disk(files_mod.os.fdopen))
         result = render("params", "-o", str(out), "--template", str(template), "-j", "1")
         assert result.exit_code == 2, result.output
         errors = [line for line in result.output.splitlines() if line.startswith("error:")]
@@ -397,10 +390,27 @@ def test_full_disk(tmp_path, monkeypatch):
             assert "Rendered now" not in (out / "index.html").read_text()
         if (out / "status.json").exists():
             assert status_of(out)["X01"]["status"] == "failed"
-        assert not (out / "areas" / "X01.sha256").exists()
-    finally:
-        if mounted:
-            _umount(out)
+        if mounted:  # (the patched write reaches this process only, not the workers)
+            assert not (out / "areas" / "X01.sha256").exists()
+
+
+def _full_disk(real_fdopen):
+    """``os.fdopen`` whose files refuse every write, as on a full disk."""
+
+    class Full:
+        def __init__(self, *a, **k):
+            self.fh = real_fdopen(*a, **k)
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            self.fh.close()
+
+        def write(self, data):
+            raise OSError(errno.ENOSPC, "No space left on device")
+
+    return Full
 
 
 # -- item 2: person IDs in errors, the index and status.json -------------------------------------
@@ -423,12 +433,7 @@ def test_duplicated_ids_are_not_shown_in_terminal_index_or_status(tmp_path, monk
     assert result.exit_code == 1, result.output
     error = status_of(tmp_path / "out")["X01"]["error"]
     assert "rows 2, 3" in error and "2 rows" in error
-    for text in (
-        result.output,
-        (tmp_path / "out" / "index.html").read_text(),
-        (tmp_path / "out" / "status.json").read_text(),
-    ):
-        assert dup not in text
+    assert all(dup not in text for text in what_people_see(tmp_path / "out", result))
 
 
 def test_an_error_that_names_a_person_is_withheld(tmp_path, monkeypatch):
@@ -445,12 +450,7 @@ def test_an_error_that_names_a_person_is_withheld(tmp_path, monkeypatch):
     assert result.exit_code == 1
     error = status_of(tmp_path / "out")["X01"]["error"]
     assert "withheld" in error and "person ID" in error
-    for text in (
-        result.output,
-        (tmp_path / "out" / "index.html").read_text(),
-        (tmp_path / "out" / "status.json").read_text(),
-    ):
-        assert person not in text
+    assert all(person not in text for text in what_people_see(tmp_path / "out", result))
 
 
 def test_page_across_areas_showing_an_id_of_any_area_is_withheld(tmp_path, monkeypatch):
