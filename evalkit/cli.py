@@ -7,7 +7,8 @@
     evalkit score NAME DATA -o OUT    score a tool's items in a data file
 
 Exit codes: 0 everything worked; 1 some area or page failed (the others were rendered);
-2 the parameters, data or output folder were not usable (a one-line error says why).
+2 the parameters, data or output folder were not usable (a one-line error says why);
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ app = typer.Typer(
     help="Evaluation reports for maternity and early-years services.\n\n"
     "Start with 'evalkit demo', then point 'evalkit render' at your own parameter files.\n\n"
     "Exit codes: 0 all good; 1 some area or page failed (the others were rendered); "
-    "2 the parameters, data or output folder were not usable.",
+    "2 the parameters, data or output folder were not usable; 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -38,6 +39,7 @@ app = typer.Typer(
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _err(message: str) -> None:
@@ -177,6 +179,10 @@ def _render(
     except EvalkitError as exc:
         close()
         _fail_input(exc)
+    except KeyboardInterrupt:  # the run has cleaned up (lock, kernel folders) on its way out
+        close()
+        _err("Interrupted.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         close()
     for note in result.notes:
@@ -265,7 +271,7 @@ def render(
 
     Exit codes: 0 every area and page rendered (or was up to date); 1 some area or
     page failed (the others were rendered); 2 the parameters, data or output folder
-    were not usable (a one-line error says why).
+    were not usable (a one-line error says why); 130 interrupted (Ctrl-C).
     """
     raise typer.Exit(
         _render(params, out, jobs, force, template, quiet, synthesis, timeout=timeout, wait=wait)
