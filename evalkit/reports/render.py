@@ -501,12 +501,12 @@ def _run_tasks(
                 report(fut.result())
 
 
-def _status_entry(outcome: AreaOutcome, cwd: str) -> dict[str, Any]:
+def _without_paths(entry: dict[str, Any], cwd: str) -> dict[str, Any]:
     from .checks import scrub
 
-    entry = asdict(outcome)
+    entry = dict(entry)
     for key in ("source", "error"):
-        if entry.get(key):
+        if isinstance(entry.get(key), str):
             entry[key] = scrub(entry[key], cwd)
     return entry
 
@@ -619,8 +619,9 @@ def render_areas(
     sources = id_sources(jobs)
     merge_status(
         out,
-        {o.area_id: _status_entry(o, cwd) for o in ordered},
+        {o.area_id: asdict(o) for o in ordered},
         check=lambda text: checks.check_page(text, id_sources=sources, cwd=cwd),
+        clean=lambda entry: _without_paths(entry, cwd),
     )
     return ordered
 

@@ -113,17 +113,31 @@ def read_status(out: str | os.PathLike[str]) -> StatusFile:
     return StatusFile(entries, rebuilt=True, note=note)
 
 
+def _withheld(entry: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **entry,
+        "area_name": entry.get("area_id", ""),
+        "source": "",
+        "error": "withheld: this entry showed data it must not (a person ID or a local path)"
+        if entry.get("status") == "failed"
+        else None,
+    }
+
+
 def merge_status(
     out: str | os.PathLike[str],
     entries: Mapping[str, dict[str, Any]],
     *,
     check: Callable[[str], list[str]] | None = None,
+    clean: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
 ) -> StatusFile:
     """Merge this run's ``entries`` into ``out/status.json`` and write it; return the result.
 
     The file is read again just before writing, so entries another run wrote since
     this run started are kept. A failed area keeps the time of its last good render.
-    ``check`` returns the problems that stop the text being written (e.g. person IDs).
+    ``clean`` is applied to every entry (e.g. to take out local paths). ``check``
+    returns the problems that stop the text being written (e.g. person IDs); an entry
+    that has them keeps only its code and status, with its texts withheld.
     """
     out = Path(out)
     current = read_status(out)
@@ -133,8 +147,14 @@ def merge_status(
         if entry.get("status") == "failed" and area_id in merged:
             entry["rendered_at"] = merged[area_id].get("rendered_at")
         merged[area_id] = entry
+    if clean:
+        merged = {k: clean(e) for k, e in merged.items()}
     text = json.dumps(merged, indent=2)
     problems = check(text) if check else []
+    if problems:  # an entry from an earlier run (or this one) shows someone: withhold its texts
+        merged = {k: _withheld(e) if check(json.dumps(e)) else e for k, e in merged.items()}
+        text = json.dumps(merged, indent=2)
+        problems = check(text)
     if problems:
         raise OutputError(f"{STATUS_NAME} was not written: " + "; ".join(problems))
     try:
