@@ -6,8 +6,9 @@
     evalkit tools list | show NAME    the measurement tools evalkit can score
     evalkit score NAME DATA -o OUT    score a tool's items in a data file
 
-Exit codes: 0 everything worked; 1 some area failed (the others were rendered);
-2 the input was not usable (nothing was rendered).
+Exit codes: 0 everything worked; 1 some area or page failed (the others were rendered);
+2 the parameters, data or output folder were not usable (a one-line error says why);
+130 interrupted (Ctrl-C).
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from .errors import EvalkitError, ParameterError
 app = typer.Typer(
     name="evalkit",
     help="Evaluation reports for maternity and early-years services.\n\n"
-    "Start with 'evalkit demo', then point 'evalkit render' at your own parameter files.",
+    "Start with 'evalkit demo', then point 'evalkit render' at your own parameter files.\n\n"
+    "Exit codes: 0 all good; 1 some area or page failed (the others were rendered); "
+    "2 the parameters, data or output folder were not usable; 130 interrupted.",
     no_args_is_help=True,
     add_completion=False,
     rich_markup_mode="rich",
@@ -36,6 +39,7 @@ app = typer.Typer(
 
 EXIT_FAILED = 1
 EXIT_BAD_INPUT = 2
+EXIT_INTERRUPTED = 130
 
 
 def _err(message: str) -> None:
@@ -106,7 +110,7 @@ def _progress_callbacks(quiet: bool):
                 console.print(f"{cached} area(s) up to date, skipped (use --force to render again)")
 
         def on_done(o) -> None:
-            if o.status == "failed":
+            if o.status == "failed" and not o.output_problem:
                 where = f" (cell {o.cell})" if o.cell else ""
                 progress.console.print(f"[red]✗ {o.area_id} {o.area_name}{where}: {o.error}")
             progress.update(task_id, advance=1, description=f"{o.area_id} {o.status}")
@@ -123,8 +127,8 @@ def _progress_callbacks(quiet: bool):
 
     def on_done(o) -> None:
         state["done"] += 1
-        if quiet and o.status != "failed":
-            return
+        if (quiet and o.status != "failed") or o.output_problem:
+            return  # an output folder problem is reported once, at the end
         mark = {"rendered": "ok", "cached": "up to date", "failed": "FAILED"}[o.status]
         line = f"[{state['done']}/{state['total']}] {o.area_id} {mark}"
         if o.status == "rendered":
@@ -136,48 +140,6 @@ def _progress_callbacks(quiet: bool):
     return on_start, on_done, lambda: None
 
 
-def _cross_area(area_jobs, out: Path, force: bool) -> list:
-    """Render the pages that draw on every area: the synthesis and the tool's reliability."""
-    from .reports.paths import template_path
-    from .reports.render import reliability_params, render_page, synthesis_params
-
-    pages = []
-    results = sorted((out / "areas").glob("*.json"))
-    if results:
-        _err("Rendering the cross-area synthesis ...")
-        pages.append(
-            render_page(
-                "synthesis",
-                out,
-                template=template_path("synthesis_report.ipynb"),
-                params=synthesis_params(area_jobs, out),
-                inputs=results,
-                title="Cross-area synthesis",
-                force=force,
-            )
-        )
-    rel = reliability_params(area_jobs)
-    if rel is not None:
-        name = rel["tool"].upper()
-        _err(f"Rendering the reliability of the {name} across areas ...")
-        pages.append(
-            render_page(
-                "reliability",
-                out,
-                template=template_path("reliability_report.ipynb"),
-                params=rel,
-                inputs=[a["records"] for a in rel["areas"]],
-                title=f"Reliability of the {name} across areas",
-                force=force,
-            )
-        )
-    for page in pages:
-        if page.status == "failed":
-            where = f" at cell {page.cell}" if page.cell else ""
-            _err(f"{page.area_name} FAILED{where}: {page.error}")
-    return pages
-
-
 def _render(
     params: list[Path],
     out: Path,
@@ -186,10 +148,11 @@ def _render(
     template: Path | None,
     quiet: bool,
     with_synthesis: bool = True,
+    timeout: int = 600,
+    wait: float = 10.0,
 ) -> int:
-    from .reports.index import write_index
+    from .reports.build import build
     from .reports.params import load_jobs
-    from .reports.render import render_areas
 
     try:
         area_jobs = load_jobs(params)
@@ -200,36 +163,55 @@ def _render(
     on_start, on_done, close = _progress_callbacks(quiet)
     t0 = time.perf_counter()
     try:
-        outcomes = render_areas(
+        result = build(
             area_jobs,
             out,
             template=template,
             n_jobs=jobs,
             force=force,
+            timeout=timeout,
+            cross_area=with_synthesis,
+            wait=wait,
             on_start=on_start,
             on_done=on_done,
+            on_page=lambda what: _err(f"Rendering {what} ..."),
         )
     except EvalkitError as exc:
         close()
         _fail_input(exc)
+    except KeyboardInterrupt:  # the run has cleaned up (lock, kernel folders) on its way out
+        close()
+        _err("Interrupted.")
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     finally:
         close()
-    pages = _cross_area(area_jobs, out, force) if with_synthesis else []
-    index = write_index(out, outcomes, pages=pages)
+    for note in result.notes:
+        _err(f"note: {note}.")
+    for page in result.pages:
+        if page.status == "failed" and not page.output_problem:
+            where = f" at cell {page.cell}" if page.cell else ""
+            _err(f"{page.area_name} FAILED{where}: {page.error}")
+    outcomes = result.outcomes
     failed = [o for o in outcomes if o.status == "failed"]
     took = time.perf_counter() - t0
     rendered = sum(o.status == "rendered" for o in outcomes)
     cached = sum(o.status == "cached" for o in outcomes)
     _err(f"{rendered} rendered, {cached} up to date, {len(failed)} failed in {took:.1f} s.")
+    if result.output_problems:
+        first = result.output_problems[0]
+        _err(
+            f"error: output folder {out}: {first.error} "
+            f"({len(result.output_problems)} page(s) not written)"
+        )
+        return result.exit_code
     if failed:
         _err(
             "Failed: "
             + ", ".join(o.area_id for o in failed)
             + ". Their previous reports (if any) were kept. Details in the index."
         )
-    pages_failed = any(p.status == "failed" for p in pages)
-    typer.echo(f"Index: {index}")
-    return EXIT_FAILED if failed or pages_failed else 0
+    typer.echo(f"Index: {result.index}")
+    return result.exit_code
 
 
 @app.command()
@@ -260,6 +242,25 @@ def render(
     synthesis: Annotated[
         bool, typer.Option(help="Also render the pages across areas (synthesis, tool reliability).")
     ] = True,
+    timeout: Annotated[
+        int,
+        typer.Option(
+            "--timeout",
+            min=1,
+            metavar="SECONDS",
+            help="Seconds one notebook cell may run; an area whose cell runs longer fails.",
+        ),
+    ] = 600,
+    wait: Annotated[
+        float,
+        typer.Option(
+            "--wait",
+            min=0,
+            metavar="SECONDS",
+            help="Seconds to wait for another evalkit run that is writing to the same "
+            "output folder, before stopping.",
+        ),
+    ] = 10.0,
 ) -> None:
     """Render one HTML report per area, a cross-area synthesis and an index.
 
@@ -267,8 +268,14 @@ def render(
     at once). Areas then run in parallel; one area's failure never stops the
     others or overwrites its last good report. An area whose template, parameters,
     data and evalkit version are unchanged is skipped (--force renders it anyway).
+
+    Exit codes: 0 every area and page rendered (or was up to date); 1 some area or
+    page failed (the others were rendered); 2 the parameters, data or output folder
+    were not usable (a one-line error says why); 130 interrupted (Ctrl-C).
     """
-    raise typer.Exit(_render(params, out, jobs, force, template, quiet, synthesis))
+    raise typer.Exit(
+        _render(params, out, jobs, force, template, quiet, synthesis, timeout=timeout, wait=wait)
+    )
 
 
 @app.command()

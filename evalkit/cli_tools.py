@@ -11,13 +11,14 @@ Errors a user can cause print one clear message on stderr and exit with code 2.
 from __future__ import annotations
 
 import functools
+import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .errors import EvalkitError, ParameterError
+from .errors import DataError, EvalkitError, ParameterError
 
 __all__ = ["tools_app", "list_tools", "show", "score"]
 
@@ -98,6 +99,40 @@ def _code(text: str) -> Any:
     return int(x) if x.is_integer() else x
 
 
+def _check_output(out: Path, inputs: list[Path]) -> None:
+    """Refuse an output that would overwrite an input, or that has no folder to go in."""
+    target = out.resolve()
+    for path in inputs:
+        if path.resolve() == target:
+            raise ParameterError(
+                f"is the input file {path}; evalkit never overwrites your data "
+                "(give the scores another file name)",
+                key="--out",
+            )
+    if target.is_dir():
+        raise ParameterError(f"{out} is a folder", key="--out", expected="a file name")
+    if not target.parent.is_dir():
+        raise ParameterError(
+            f"the folder {out.parent} does not exist",
+            key="--out",
+            expected="a file in an existing folder (create the folder first)",
+        )
+
+
+def _write_replacing(result: Any, out: Path, write: Callable[[Any, Path], Any]) -> None:
+    """Write through a temporary file beside ``out``, then rename it: never half a file."""
+    from .reports.files import os_reason
+
+    tmp = out.with_name(f".{out.stem}.{os.getpid()}.tmp{out.suffix}")
+    try:
+        write(result, tmp)
+        os.replace(tmp, out)
+    except OSError as exc:
+        raise ParameterError(f"cannot write {out}: {os_reason(exc)}", key="--out") from None
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
 @tools_app.command("list")
 @_friendly
 def list_tools() -> None:
@@ -172,6 +207,8 @@ def score(
     ] = None,
 ) -> None:
     """Score a tool for every person in DATA and write the scores to OUT."""
+    import pandas as pd
+
     from .tools import read_data, write_scores
 
     tool = _tool(name)
@@ -190,18 +227,41 @@ def score(
     if sheet is not None and sheet.isdigit():
         sheet_arg = int(sheet)
 
+    _check_output(out, [p for p in (data, columns, values, cutoffs) if p is not None])
     df = read_data(data, sheet=sheet_arg)
-    result = tool.score(
-        df,
-        columns=mapping or None,
-        prefix=prefix,
-        id=id_,
-        input=input_,
-        values=recode or None,
-        missing_codes=[_code(c) for c in missing_code or []] or None,
-        cutoffs=cuts,
-    )
-    write_scores(result, out)
+    # rows are numbered as the person sees them: spreadsheet rows (the header is row 1),
+    # or SPSS case numbers (from 1)
+    sav = data.suffix.lower() == ".sav"
+    df.index = pd.RangeIndex(1 if sav else 2, len(df) + (1 if sav else 2))
+    try:
+        result = tool.score(
+            df,
+            columns=mapping or None,
+            prefix=prefix,
+            id=id_,
+            input=input_,
+            values=recode or None,
+            missing_codes=[_code(c) for c in missing_code or []] or None,
+            cutoffs=cuts,
+        )
+    except DataError as exc:
+        if not exc.rows:
+            raise
+        note = (
+            "(rows are SPSS case numbers)"
+            if sav
+            else "(rows are numbered as in a spreadsheet: the header is row 1)"
+        )
+        raise DataError(
+            f"{exc.message} {note}",
+            column=exc.column,
+            columns=exc.columns,
+            rows=exc.rows,
+            values=exc.values,
+            allowed=exc.allowed,
+            file=exc.file,
+        ) from None
+    _write_replacing(result, out, write_scores)
     used = input_ or tool.input
     typer.echo(f"scored {len(result)} rows with {tool.name} (columns read as {used}) -> {out}")
     for flag in tool.spec.flags:

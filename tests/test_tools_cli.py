@@ -1,6 +1,8 @@
 """`evalkit tools list|show` and `evalkit score`, through a small typer app built here
 (the lead registers the same objects in evalkit/cli.py), and reading CSV/XLSX/SPSS files."""
 
+from pathlib import Path
+
 import pandas as pd
 import pyreadstat
 import pytest
@@ -208,3 +210,69 @@ def test_read_data_errors(tmp_path):
         read_data(bad)
     with pytest.raises(ParameterError, match="cannot write"):
         write_scores(pd.DataFrame({"a": [1]}), tmp_path / "o.txt")
+
+
+# -- issue 11, item 10: `evalkit score DATA -o DATA` overwrote the raw data --------------------
+
+
+def test_score_refuses_to_overwrite_its_input(tmp_path, monkeypatch):
+    data = tmp_path / "epds.csv"
+    epds_frame().to_csv(data, index=False)
+    before = data.read_bytes()
+    monkeypatch.chdir(tmp_path)
+    for out in (str(data), "epds.csv", "./sub/../epds.csv"):
+        (tmp_path / "sub").mkdir(exist_ok=True)
+        res = runner.invoke(app, ["score", "epds", str(data), "-o", out, "--prefix", "epds_pre_"])
+        assert res.exit_code == 2, res.stdout
+        assert "is the input file" in res.stderr and "never overwrites" in res.stderr
+        assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+    assert data.read_bytes() == before
+    cols = tmp_path / "cols.yaml"
+    cols.write_text(yaml.safe_dump({str(i): f"epds_pre_{i}" for i in range(1, 11)}))
+    res = runner.invoke(app, ["score", "epds", str(data), "-o", str(cols), "--columns", str(cols)])
+    assert res.exit_code == 2 and "is the input file" in res.stderr
+
+
+def test_score_reports_a_missing_output_folder(tmp_path):
+    data = tmp_path / "epds.csv"
+    epds_frame().to_csv(data, index=False)
+    out = tmp_path / "no" / "such" / "scores.csv"
+    res = runner.invoke(app, ["score", "epds", str(data), "-o", str(out), "--prefix", "epds_pre_"])
+    assert res.exit_code == 2
+    assert f"the folder {out.parent} does not exist" in res.stderr
+    assert "Traceback" not in res.stderr
+
+
+def test_score_writes_through_a_temporary_file(tmp_path, monkeypatch):
+    """A write that fails half-way keeps the previous scores file and leaves no temporary file."""
+    import errno
+
+    import evalkit.tools
+
+    data = tmp_path / "epds.csv"
+    epds_frame().to_csv(data, index=False)
+    out = tmp_path / "scores.csv"
+    out.write_text("previous scores\n")
+
+    def half_then_full(scores, path):
+        Path(path).write_text("half a fi")
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(evalkit.tools, "write_scores", half_then_full)
+    res = runner.invoke(app, ["score", "epds", str(data), "-o", str(out), "--prefix", "epds_pre_"])
+    assert res.exit_code == 2
+    assert "cannot write" in res.stderr and "the disk is full" in res.stderr
+    assert out.read_text() == "previous scores\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["epds.csv", "scores.csv"]
+
+
+def test_score_row_numbers_count_as_in_a_spreadsheet(tmp_path):
+    df = epds_frame()
+    df["mum_id"] = ["m1", "m2", "m1"]  # rows 2 and 4 of the file (the header is row 1)
+    data = tmp_path / "epds.csv"
+    df.to_csv(data, index=False)
+    options = ["--prefix", "epds_pre_", "--id", "mum_id"]
+    res = runner.invoke(app, ["score", "epds", str(data), "-o", str(tmp_path / "o.csv"), *options])
+    assert res.exit_code == 2
+    assert "rows 2, 4:" in res.stderr and "the header is row 1" in res.stderr
+    assert "'m1'" not in res.stderr  # IDs are never shown (issue 11, item 2)

@@ -1,7 +1,8 @@
 """Reports: parameters, rendering with papermill, HTML export and the index page.
 
 Template notebooks use :mod:`evalkit.reports.page` to display headings, tables and
-figures; the CLI uses :func:`load_jobs`, :func:`render_areas` and :func:`write_index`.
+figures; the CLI uses :func:`load_jobs` and :func:`build` (areas, then records, then
+the pages across areas, then the index).
 """
 
 from __future__ import annotations
@@ -15,10 +16,24 @@ _EXPORTS = {
     "load_jobs": "params",
     "AreaOutcome": "render",
     "render_areas": "render",
+    "build": "build",
     "write_index": "index",
     "write_demo": "demo",
 }
-_MODULES = {"params", "render", "export", "index", "page", "checks", "paths", "demo"}
+_MODULES = {
+    "params",
+    "build",
+    "render",
+    "record",
+    "files",
+    "status",
+    "export",
+    "index",
+    "page",
+    "checks",
+    "paths",
+    "demo",
+}
 
 __all__ = sorted(set(_EXPORTS) | _MODULES)
 

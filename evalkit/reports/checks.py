@@ -11,10 +11,11 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["external_resources", "local_paths", "leaked_ids", "check_html", "scrub"]
+__all__ = ["external_resources", "local_paths", "leaked_ids", "check_html", "check_page", "scrub"]
 
 _EXTERNAL = re.compile(
     r"""<(?:script|img|iframe|embed|source|audio|video)\b[^>]*\bsrc\s*=\s*["']?\s*(?:https?:)?//"""
@@ -88,3 +89,23 @@ def leaked_ids(
     ids = read_table(path)[id_column].dropna().astype(str)
     ids = [i for i in ids.str.strip().str.removesuffix(".0") if _distinctive(i)]
     return scan_html_for_ids(html_text, ids)
+
+
+def check_page(
+    text: str, *, id_sources: Sequence[tuple[str, str]] = (), cwd: str | None = None
+) -> list[str]:
+    """Problems that stop a page across areas, the index or ``status.json`` being written.
+
+    The checks of :func:`check_html`, with the ID scan run for the records of every
+    area (``id_sources``: pairs of records file and ID column).
+    """
+    problems = check_html(text, cwd=cwd)
+    n = 0
+    for records, id_column in id_sources:
+        try:
+            n += len(leaked_ids(text, records, id_column, cwd=cwd))
+        except Exception:  # noqa: BLE001 - unreadable records cannot leak into the page
+            continue
+    if n:
+        problems.append(f"it shows {n} person ID(s) from the areas' input data")
+    return problems

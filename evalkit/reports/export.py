@@ -14,7 +14,7 @@ from typing import Any
 from .._version import __version__
 from .paths import html_template_dir
 
-__all__ = ["to_html", "strip_for_report"]
+__all__ = ["to_html", "strip_for_report", "house_css"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -33,7 +33,8 @@ def _exporter() -> Any:
 
 
 @functools.lru_cache(maxsize=1)
-def _house_css() -> str:
+def house_css() -> str:
+    """The house stylesheet (``templates/html/evalkit/house.css``), shared with the index."""
     return (html_template_dir() / "evalkit" / "house.css").read_text(encoding="utf-8")
 
 
@@ -69,7 +70,7 @@ def to_html(nb: Any, *, title: str, footer: str = "") -> str:
         "evalkit_title": title,
         "evalkit_footer": footer,
         "evalkit_version": __version__,
-        "evalkit_css": _house_css(),
+        "evalkit_css": house_css(),
     }
     body, _ = _exporter().from_notebook_node(strip_for_report(nb), resources=resources)
     return body

@@ -3,24 +3,33 @@
 from __future__ import annotations
 
 import html
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
 from ..simulate import SYNTHETIC_NOTICE
-from .export import _house_css
-from .render import AreaOutcome, _atomic_write, _now, load_status
+from .export import house_css
+from .files import OutputError, atomic_write, now, os_reason
+from .render import AreaOutcome
+from .status import read_status
 
 __all__ = ["write_index", "index_html"]
 
-_LABEL = {"rendered": "Rendered now", "cached": "Up to date", "failed": "Failed"}
+_LABEL = {
+    "rendered": "Rendered now",
+    "cached": "Up to date",
+    "found": "Report found",  # listed from the files present after status.json was lost
+    "failed": "Failed",
+}
 
 
 def _row(entry: dict[str, Any]) -> str:
-    e = {k: (html.escape(str(v)) if v is not None else "") for k, v in entry.items()}
+    fields = ("area_id", "area_name", "html", "error", "rendered_at")
+    e = {k: html.escape(str(entry[k])) if entry.get(k) is not None else "" for k in fields}
     status = entry.get("status", "failed")
-    cls = {"rendered": "status-ok", "cached": "status-ok", "failed": "status-failed"}[status]
+    cls = "status-failed" if status == "failed" else "status-ok"
     link = (
         f'<a href="{e["html"]}">{e["area_name"] or e["area_id"]}</a>'
         if entry.get("html")
@@ -36,10 +45,10 @@ def _row(entry: dict[str, Any]) -> str:
                 + (f" of {e['rendered_at'][:10]}" if entry.get("rendered_at") else "")
                 + ", which is out of date.</em>"
             )
-    when = e.get("rendered_at", "")[:16].replace("T", " ")
+    when = e["rendered_at"][:16].replace("T", " ")
     return (
         f'<tr><th scope="row">{e["area_id"]}</th><td class="text">{link}</td>'
-        f'<td class="text {cls}">{_LABEL[status]}</td><td class="text">{when}</td>'
+        f'<td class="text {cls}">{_LABEL.get(status, "Failed")}</td><td class="text">{when}</td>'
         f'<td class="text">{problem}</td></tr>'
     )
 
@@ -110,12 +119,35 @@ def index_html(
     return (
         f'<!DOCTYPE html>\n<html lang="en-GB">\n<head>\n<meta charset="utf-8">\n'
         f'<meta name="viewport" content="width=device-width, initial-scale=1.0">\n'
-        f"<title>{html.escape(title)}</title>\n<style>\n{_house_css()}\n</style>\n</head>\n"
+        f"<title>{html.escape(title)}</title>\n<style>\n{house_css()}\n</style>\n</head>\n"
         '<body>\n<a class="skip-link" href="#content">Skip to the list of reports</a>\n'
         f'<main id="content">\n{body}\n</main>\n<footer class="page-footer"><p>'
-        f"Made with evalkit {html.escape(__version__)} on {_now()[:10]}.</p></footer>\n"
+        f"Made with evalkit {html.escape(__version__)} on {now()[:10]}.</p></footer>\n"
         "</body>\n</html>\n"
     )
+
+
+def _listed(entries: Sequence[dict[str, Any]], out: Path, this_run: set[str]) -> list[dict]:
+    """The entries to list: a report that is gone is never shown as rendered.
+
+    An area of this run whose report is missing is shown as failed; one from an
+    earlier run whose report has since been deleted is left out.
+    """
+    listed = []
+    for e in entries:
+        present = bool(e.get("html")) and (out / e["html"]).is_file()
+        if e.get("status") == "failed" or present:
+            listed.append(e)
+        elif e.get("area_id") in this_run:
+            listed.append(
+                {
+                    **e,
+                    "status": "failed",
+                    "html": None,
+                    "error": "the report file is missing; render the area again",
+                }
+            )
+    return listed
 
 
 def write_index(
@@ -123,19 +155,34 @@ def write_index(
     outcomes: Sequence[AreaOutcome] | None = None,
     *,
     pages: Sequence[AreaOutcome] = (),
+    sources: Sequence[tuple[str, str]] = (),
 ) -> Path:
-    """Write ``index.html`` listing every area in ``status.json`` (this run's first)."""
+    """Write ``index.html`` listing every area in ``status.json`` (this run's first).
+
+    The page is scanned like a report (``sources``: the areas' records and ID columns)
+    before it is written.
+
+    Raises
+    ------
+    OutputError
+        The page shows a person ID or a local path, or the folder cannot be written.
+    """
+    from .checks import check_page
+
     out = Path(out)
-    status = load_status(out)
+    status = read_status(out).entries
     order = [o.area_id for o in outcomes] if outcomes else []
     order += sorted(k for k in status if k not in order)
-    entries = [status[k] for k in order if k in status]
-    # an area from an earlier run whose report has since been deleted is not listed
-    entries = [
-        e
-        for e in entries
-        if e.get("status") == "failed" or (e.get("html") and (out / e["html"]).exists())
-    ]
+    entries = _listed(
+        [status[k] for k in order if k in status], out, set(order[: len(outcomes or [])])
+    )
+    text = index_html(entries, pages=pages)
+    problems = check_page(text, id_sources=sources, cwd=os.getcwd())
+    if problems:
+        raise OutputError("index.html was not written: " + "; ".join(problems))
     path = out / "index.html"
-    _atomic_write(path, index_html(entries, pages=pages))
+    try:
+        atomic_write(path, text)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {os_reason(exc)}") from None
     return path

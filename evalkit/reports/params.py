@@ -33,6 +33,9 @@ __all__ = [
     "AreaParams",
     "AreaJob",
     "load_jobs",
+    "synthesis_params",
+    "reliability_params",
+    "RESERVED_NAMES",
     "DATA_SUFFIXES",
     "TABLE_SUFFIXES",
 ]
@@ -41,6 +44,8 @@ DATA_SUFFIXES = (".csv", ".xlsx", ".sav")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 PARAM_SUFFIXES = (".yaml", ".yml")
 _AREA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+#: names of the pages across areas and of the output folder's own files: no area may take them
+RESERVED_NAMES = ("synthesis", "reliability", "index", "status")
 
 Design = Literal["prepost", "comparison", "multilevel", "propensity"]
 
@@ -149,6 +154,12 @@ class AreaParams(BaseModel):
         if not _AREA_ID.match(v):
             raise ValueError(
                 "must be 1-40 letters, digits, '-' or '_', starting with a letter or digit"
+            )
+        if v.lower() in RESERVED_NAMES:
+            raise ValueError(
+                "is the name of a page across areas; choose another code (reserved: "
+                + ", ".join(RESERVED_NAMES)
+                + ")"
             )
         return v
 
@@ -595,3 +606,65 @@ def load_jobs(
     if problems:
         raise ParameterError("invalid parameters", problems=problems)
     return jobs
+
+
+# -- parameters of the pages across areas --------------------------------------------------------
+
+
+def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> dict[str, Any]:
+    """Parameters of the cross-area synthesis, from the areas' own parameters.
+
+    The indicator and maturity-matrix sections appear when every area names the
+    same file (and indicator); the area results are read from ``out/areas``.
+    """
+
+    def shared(key: str) -> Any:
+        values = {j.params.get(key) for j in jobs}
+        return values.pop() if len(values) == 1 else ""
+
+    params = {
+        "results": os.path.relpath(Path(out) / "areas"),
+        "indicators": shared("indicators"),
+        "indicator": shared("indicator"),
+        "indicator_label": shared("indicator_label"),
+        "matrix": shared("matrix"),
+        "suppression_threshold": max(
+            (j.params.get("suppression_threshold", 10) for j in jobs), default=10
+        ),
+        "synthetic": any(j.params.get("synthetic") for j in jobs),
+    }
+    if not (params["indicators"] and params["indicator"]):
+        params["indicators"] = params["indicator"] = params["indicator_label"] = ""
+    return params
+
+
+def reliability_params(jobs: Sequence[AreaJob]) -> dict[str, Any] | None:
+    """Parameters of the tool-reliability page: the main tool most areas use, every area using it.
+
+    None when fewer than two areas share a tool.
+    """
+    from collections import Counter
+
+    counts = Counter(j.params.get("outcome_tool") for j in jobs)
+    if not counts:
+        return None
+    tool, n = counts.most_common(1)[0]
+    if n < 2:
+        return None
+    areas = [
+        {
+            "area_id": j.area_id,
+            "area_name": j.params.get("area_name", j.area_id),
+            "records": j.params["records"],
+            "id_column": j.params.get("id_column", "id"),
+            "pre_prefix": j.params.get("outcome_pre_prefix"),
+        }
+        for j in jobs
+        if j.params.get("outcome_tool") == tool
+    ]
+    return {
+        "tool": tool,
+        "areas": areas,
+        "suppression_threshold": max(j.params.get("suppression_threshold", 10) for j in jobs),
+        "synthetic": any(j.params.get("synthetic") for j in jobs),
+    }

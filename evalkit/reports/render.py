@@ -17,12 +17,19 @@ Layout of the output folder::
     areas/<area_id>.json      the area's key results (for the cross-area synthesis)
     areas/<area_id>.sha256    the content hash of the last good render
     notebooks/<area_id>.ipynb the executed notebook (``.failed.ipynb`` when it failed)
-    status.json               the last outcome of every area
+    status.json               the last outcome of every area (merged, see ``status.py``)
+
+Faults are contained: a kernel that dies fails its area within seconds (nbclient
+watches it through an asynchronous kernel manager); a cell that runs past ``timeout``
+fails its area; a worker process that dies breaks the pool, which is replaced, and
+the areas that had not finished run again, each in a process of its own, so only the
+area that kills its worker is marked failed (after one retry). Kernels keep their
+sockets in one temporary folder per run, removed at the end even after Ctrl-C.
 """
 
 from __future__ import annotations
 
-import datetime as dt
+import errno
 import functools
 import hashlib
 import json
@@ -33,27 +40,35 @@ import sys
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, as_completed
+from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 from .._version import __version__
+from .files import atomic_write, now, os_reason
 from .params import AreaJob, file_digest
 from .paths import html_template_dir, template_path
+from .record import RESULTS_MIME, extract_results, record_json
+from .status import merge_status
 
 __all__ = [
     "AreaOutcome",
+    "DEFAULT_TIMEOUT",
     "render_areas",
     "render_one",
     "render_page",
-    "synthesis_params",
     "RESULTS_MIME",
     "source_digest",
+    "id_sources",
 ]
 
-#: MIME type of the key results an area notebook displays (see ``page.record``)
-RESULTS_MIME = "application/vnd.evalkit.results+json"
+#: seconds one cell may run before its area fails (``evalkit render --timeout``)
+DEFAULT_TIMEOUT = 600
+
+#: errors that mean the output folder, not the area, is at fault
+_OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
 
 @dataclass
@@ -62,7 +77,7 @@ class AreaOutcome:
 
     area_id: str
     area_name: str
-    status: str  # "rendered", "cached" or "failed"
+    status: str  # "rendered", "cached", "failed" (or "found": listed from files, see status.py)
     source: str = ""
     html: str | None = None  # path relative to the output folder
     error: str | None = None
@@ -71,6 +86,7 @@ class AreaOutcome:
     rendered_at: str | None = None
     kept_previous: bool = False
     synthetic: bool = False
+    output_problem: bool = False  # failed because the output folder could not be written
 
 
 # -- hashing --------------------------------------------------------------------------------------
@@ -97,49 +113,51 @@ def _cache_key(job: AreaJob, template: Path) -> str:
     return h.hexdigest()
 
 
-# -- files ----------------------------------------------------------------------------------------
-
-
-def _atomic_write(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, path)
-
-
-def _now() -> str:
-    return dt.datetime.now().astimezone().isoformat(timespec="seconds")
+def id_sources(jobs: Sequence[AreaJob]) -> list[tuple[str, str]]:
+    """(records file, ID column) of every area: what the ID scan looks for in shared pages."""
+    return [(j.params["records"], j.params.get("id_column", "id")) for j in jobs]
 
 
 # -- the kernel -----------------------------------------------------------------------------------
 
+#: the run's folder for kernel sockets (set in each worker from its task)
+_KERNEL_ROOT: str | None = None
+
 
 def _kernel_manager_class() -> type:
-    from jupyter_client.manager import KernelManager
-    from jupyter_core.utils import run_sync
+    from jupyter_client.manager import AsyncKernelManager, KernelManager
 
-    class IPCKernelManager(KernelManager):
-        """A kernel on IPC sockets in its own folder, run by this interpreter."""
+    class IPCKernelManager(AsyncKernelManager):
+        """A kernel on IPC sockets in its own folder, run by this interpreter.
+
+        Asynchronous, as nbclient expects: with a synchronous manager its wait for
+        output blocks the event loop, so neither the cell timeout nor the check that
+        the kernel is alive ever runs (a dead kernel hung the render).
+        """
 
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("transport", "ipc")
             super().__init__(**kwargs)
-            self._ipc_dir = tempfile.mkdtemp(prefix="evalkit-kernel-")
+            self._ipc_dir = tempfile.mkdtemp(
+                prefix="evalkit-kernel-" if _KERNEL_ROOT is None else "k-", dir=_KERNEL_ROOT
+            )
             self.ip = os.path.join(self._ipc_dir, "k")
 
         async def _async_cleanup_resources(self, restart: bool = False) -> None:
-            await super()._async_cleanup_resources(restart=restart)
+            await KernelManager._async_cleanup_resources(self, restart=restart)
             if not restart:  # the sockets' folder goes with the kernel
                 shutil.rmtree(self._ipc_dir, ignore_errors=True)
+
+        cleanup_resources = _async_cleanup_resources
 
         async def _async_start_kernel(self, **kw: Any) -> None:
             # The kernel's own log lines (start-up, "KeyboardInterrupt caught" at shutdown)
             # are noise in a progress display; errors reach us through the protocol.
             kw.setdefault("stdout", subprocess.DEVNULL)
             kw.setdefault("stderr", subprocess.DEVNULL)
-            await super()._async_start_kernel(**kw)
+            await KernelManager._async_start_kernel(self, **kw)
 
-        start_kernel = run_sync(_async_start_kernel)
+        start_kernel = _async_start_kernel
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
             # Always this interpreter (the one evalkit is installed in), whatever
@@ -175,18 +193,48 @@ def _code_cell_number(nb: Any, index: int | None) -> int | None:
     return None
 
 
+def _running_cell(nb: Any) -> int | None:
+    """Notebook position of the cell papermill marked as running (a timeout, a dead kernel)."""
+    for i, cell in enumerate(nb.cells):
+        if cell.get("metadata", {}).get("papermill", {}).get("status") == "running":
+            return i
+    return None
+
+
 def _first_line(text: str, limit: int = 300) -> str:
     line = " ".join(str(text).split())
     return line if len(line) <= limit else line[: limit - 1] + "…"
 
 
-def _extract_results(nb: Any) -> dict[str, Any] | None:
-    for cell in nb.cells:
-        for out in cell.get("outputs", []) if cell.cell_type == "code" else []:
-            data = out.get("data", {})
-            if RESULTS_MIME in data:
-                return dict(data[RESULTS_MIME])
-    return None
+def _archive(tmp_nb: Path, final: Path, template: str) -> None:
+    """Keep the executed notebook as ``final``, without this machine's paths in its metadata."""
+    import nbformat
+
+    try:
+        try:
+            nb = nbformat.read(tmp_nb, as_version=4)
+        except Exception:  # noqa: BLE001 - cut short (a full disk, a killed kernel): not kept
+            return
+        meta = nb.metadata.get("papermill")
+        if meta is not None:
+            meta["input_path"] = Path(template).name
+            meta["output_path"] = f"{final.parent.name}/{final.name}"
+        atomic_write(final, nbformat.writes(nb))
+    finally:
+        tmp_nb.unlink(missing_ok=True)
+
+
+def _publish(page: Path, html_text: str, results: dict[str, Any] | None, key: str, area_id: str):
+    """Write the record, the report and its stamp; the stamp last, removed on any failure."""
+    stamp = page.with_suffix(".sha256")
+    try:
+        if results is not None:
+            atomic_write(page.with_suffix(".json"), record_json(results, area_id))
+        atomic_write(page, html_text)
+        atomic_write(stamp, key + "\n")
+    except OSError:
+        stamp.unlink(missing_ok=True)  # the next run renders the area again
+        raise
 
 
 # -- one area (runs in a worker process) ------------------------------------------------------------
@@ -195,20 +243,28 @@ def _extract_results(nb: Any) -> dict[str, Any] | None:
 def render_one(task: dict[str, Any]) -> dict[str, Any]:
     """Execute and export one area; return an :class:`AreaOutcome` as a dict.
 
-    Never raises for a problem in the area: the failure is the outcome.
+    Never raises for a problem in the area: the failure is the outcome. An error
+    message that would show a person ID from the data is withheld.
     """
-    import nbformat
+    global _KERNEL_ROOT
     import papermill as pm
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
     from papermill.exceptions import PapermillExecutionError
 
     from . import checks
     from .export import to_html
 
     start = time.perf_counter()
+    root = task.get("kernel_root")
+    _KERNEL_ROOT = root if root and os.path.isdir(root) else None
     out = Path(task["out"])
     area_id = task["area_id"]
     params = task["params"]
+    cwd = task["cwd"]
+    timeout = task.get("timeout", DEFAULT_TIMEOUT)
     page = out / task["html"]  # where the report goes, e.g. areas/A01.html
+    own = [(params["records"], params.get("id_column", "id"))] if params.get("records") else []
+    sources = [tuple(s) for s in task.get("id_sources") or own]
     outcome = AreaOutcome(
         area_id,
         params.get("area_name", task["title"]),
@@ -216,11 +272,22 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
         source=task["source"],
         synthetic=bool(params.get("synthetic")),
     )
+
+    def fail(message: str, *, output: bool = False) -> None:
+        text = checks.scrub(message, cwd)
+        problems = checks.check_page(text, id_sources=sources, cwd=cwd)
+        if problems:  # an error text that names people is not shown anywhere
+            text = "the error message is withheld (" + "; ".join(problems) + "); "
+            text += "the executed notebook has the details"
+        outcome.error = text
+        outcome.output_problem = output
+
     nb_dir = out / "notebooks"
-    nb_dir.mkdir(parents=True, exist_ok=True)
     tmp_nb = nb_dir / f".{area_id}.{os.getpid()}.ipynb"
     nb = None
+    failed_nb = None
     try:
+        nb_dir.mkdir(parents=True, exist_ok=True)
         nb = pm.execute_notebook(
             task["template"],
             str(tmp_nb),
@@ -230,58 +297,78 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
             log_output=False,
             request_save_on_cell_execute=False,
             start_timeout=120,
-            execution_timeout=task.get("timeout", 600),
+            execution_timeout=timeout,
             kernel_manager_class=_ipc_manager(),
-            cwd=task["cwd"],
+            cwd=cwd,
         )
     except PapermillExecutionError as exc:
-        failed = nbformat.read(tmp_nb, as_version=4) if tmp_nb.exists() else None
-        outcome.cell = _code_cell_number(failed, exc.cell_index) if failed else exc.exec_count
-        outcome.error = checks.scrub(f"{exc.ename}: {_first_line(exc.evalue)}", task["cwd"])
-    except Exception as exc:  # noqa: BLE001 - kernel died, timeout, unreadable template...
-        outcome.error = checks.scrub(f"{type(exc).__name__}: {_first_line(str(exc))}", task["cwd"])
+        failed_nb = _read_or_none(tmp_nb)
+        outcome.cell = _code_cell_number(failed_nb, exc.cell_index) if failed_nb else None
+        outcome.cell = outcome.cell or exc.exec_count
+        fail(f"{exc.ename}: {_first_line(exc.evalue)}")
+    except CellTimeoutError:
+        failed_nb = _read_or_none(tmp_nb)
+        outcome.cell = _code_cell_number(failed_nb, _running_cell(failed_nb)) if failed_nb else None
+        fail(f"a cell ran longer than the time limit of {timeout} s (evalkit render --timeout)")
+    except DeadKernelError:
+        failed_nb = _read_or_none(tmp_nb)
+        outcome.cell = _code_cell_number(failed_nb, _running_cell(failed_nb)) if failed_nb else None
+        fail("the Python kernel running the notebook stopped abruptly (killed, or out of memory)")
+    except OSError as exc:
+        if exc.errno in _OUTPUT_ERRNOS:
+            fail(f"cannot write the executed notebook: {os_reason(exc)}", output=True)
+        else:
+            fail(f"{type(exc).__name__}: {_first_line(str(exc))}")
+    except Exception as exc:  # noqa: BLE001 - unreadable template, kernel that would not start...
+        fail(f"{type(exc).__name__}: {_first_line(str(exc))}")
     finally:
         if tmp_nb.exists():
-            final = nb_dir / (
-                f"{area_id}.ipynb"
-                if outcome.error is None and nb is not None
-                else f"{area_id}.failed.ipynb"
-            )
-            os.replace(tmp_nb, final)
+            ok = outcome.error is None and nb is not None
+            final = nb_dir / (f"{area_id}.ipynb" if ok else f"{area_id}.failed.ipynb")
+            try:
+                _archive(tmp_nb, final, task["template"])
+            except OSError as exc:
+                nb = None
+                if outcome.error is None:
+                    fail(f"cannot write the executed notebook: {os_reason(exc)}", output=True)
 
     if nb is not None and outcome.error is None:
         try:
-            title = task["title"]
-            footer = f"Rendered {_now()[:10]}."
+            footer = f"Rendered {now()[:10]}."
             if outcome.synthetic:
                 footer += " Synthetic demonstration data: no real people or places."
-            html_text = to_html(nb, title=title, footer=footer)
-            problems = checks.check_html(html_text, params=params, cwd=task["cwd"])
+            html_text = to_html(nb, title=task["title"], footer=footer)
+            problems = checks.check_page(html_text, id_sources=sources, cwd=cwd)
+        except Exception as exc:  # noqa: BLE001 - an export problem fails this area only
+            fail(f"export failed: {type(exc).__name__}: {_first_line(str(exc))}")
+        else:
             if problems:
                 outcome.error = "report withheld: " + "; ".join(problems)
             else:
-                _atomic_write(page, html_text)
-                results = _extract_results(nb)
-                if results is not None:
-                    results.setdefault("area_id", area_id)
-                    _atomic_write(
-                        page.with_suffix(".json"), json.dumps(results, indent=2, default=str)
-                    )
-                _atomic_write(page.with_suffix(".sha256"), task["key"] + "\n")
-                outcome.status = "rendered"
-                outcome.html = task["html"]
-                outcome.rendered_at = _now()
-                (nb_dir / f"{area_id}.failed.ipynb").unlink(missing_ok=True)
-        except Exception as exc:  # noqa: BLE001 - an export problem fails this area only
-            outcome.error = checks.scrub(
-                f"export failed: {type(exc).__name__}: {_first_line(str(exc))}", task["cwd"]
-            )
+                try:
+                    _publish(page, html_text, extract_results(nb), task["key"], area_id)
+                except OSError as exc:
+                    fail(f"the report could not be written: {os_reason(exc)}", output=True)
+                else:
+                    outcome.status = "rendered"
+                    outcome.html = task["html"]
+                    outcome.rendered_at = now()
+                    (nb_dir / f"{area_id}.failed.ipynb").unlink(missing_ok=True)
 
     if outcome.status == "failed" and page.exists():
         outcome.kept_previous = True
         outcome.html = task["html"]
     outcome.seconds = time.perf_counter() - start
     return asdict(outcome)
+
+
+def _read_or_none(path: Path) -> Any:
+    import nbformat
+
+    try:
+        return nbformat.read(path, as_version=4)
+    except Exception:  # noqa: BLE001 - not written, or cut short
+        return None
 
 
 # -- many areas -----------------------------------------------------------------------------------
@@ -304,6 +391,8 @@ def _task(
     html: str,
     title: str,
     timeout: int,
+    kernel_root: str | None = None,
+    sources: Sequence[tuple[str, str]] = (),
 ) -> dict[str, Any]:
     return {
         "area_id": area_id,
@@ -316,15 +405,110 @@ def _task(
         "title": title,
         "timeout": timeout,
         "cwd": os.getcwd(),
+        "kernel_root": kernel_root,
+        "id_sources": [list(s) for s in sources],
     }
 
 
-def load_status(out: Path) -> dict[str, Any]:
-    """The outcome of every area from the last run (``status.json``), or ``{}``."""
+def _worker_failure(task: dict[str, Any], error: str) -> AreaOutcome:
+    result = AreaOutcome(
+        task["area_id"],
+        task["params"].get("area_name", task["area_id"]),
+        "failed",
+        source=task["source"],
+        error=error,
+        synthetic=bool(task["params"].get("synthetic")),
+    )
+    if (Path(task["out"]) / task["html"]).exists():
+        result.kept_previous = True
+        result.html = task["html"]
+    return result
+
+
+def _new_pool(workers: int) -> ProcessPoolExecutor:
+    import multiprocessing as mp
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"))
+
+
+def _stop(pool: ProcessPoolExecutor) -> None:
+    """Stop a pool now (Ctrl-C): cancel what has not started, end the workers."""
+    pool.shutdown(wait=False, cancel_futures=True)
+    # The standard library offers no public way to end running workers.
+    procs = getattr(pool, "_processes", None) or {}
+    for proc in list(procs.values()):
+        if proc.is_alive():
+            proc.terminate()
+            proc.join(5)
+
+
+def _isolated(task: dict[str, Any]) -> AreaOutcome:
+    """Run one area again in a process of its own (after its worker died)."""
+    pool = _new_pool(1)
     try:
-        return json.loads((out / "status.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
+        return AreaOutcome(**pool.submit(render_one, task).result())
+    except BrokenProcessPool:
+        return _worker_failure(
+            task,
+            "the process rendering this area stopped abruptly (killed, or out of memory), "
+            "also when it was tried again on its own",
+        )
+    except Exception as exc:  # noqa: BLE001 - anything else a worker can raise
+        return _worker_failure(task, f"worker failed: {type(exc).__name__}: {exc}")
+    finally:
+        pool.shutdown()
+
+
+def _run_tasks(
+    tasks: list[dict[str, Any]],
+    *,
+    workers: int,
+    executor: Executor | None,
+    report: Callable[[AreaOutcome], None],
+) -> None:
+    """Run ``tasks``; ``report`` each outcome as it arrives.
+
+    When a worker dies, the pool breaks and every area still in it fails with
+    ``BrokenProcessPool``. Those areas run again, each in a fresh process of its own,
+    so the one that kills its worker fails alone (after this one retry).
+    """
+    own = executor is None
+    pool = _new_pool(workers) if own else executor
+    broken: list[dict[str, Any]] = []
+    try:
+        futures = {pool.submit(render_one, t): t for t in tasks}
+        for fut in as_completed(futures):
+            task = futures[fut]
+            try:
+                result = AreaOutcome(**fut.result())
+            except BrokenProcessPool:
+                broken.append(task)
+                continue
+            except Exception as exc:  # noqa: BLE001 - a worker that failed in another way
+                result = _worker_failure(task, f"worker failed: {type(exc).__name__}: {exc}")
+            report(result)
+    except BaseException:  # Ctrl-C: stop our workers rather than wait for them
+        if own:
+            _stop(pool)
+            own = False
+        raise
+    finally:
+        if own:
+            pool.shutdown()
+    if broken:
+        with ThreadPoolExecutor(max_workers=min(workers, len(broken))) as threads:
+            for fut in as_completed([threads.submit(_isolated, t) for t in broken]):
+                report(fut.result())
+
+
+def _without_paths(entry: dict[str, Any], cwd: str) -> dict[str, Any]:
+    from .checks import scrub
+
+    entry = dict(entry)
+    for key in ("source", "error"):
+        if isinstance(entry.get(key), str):
+            entry[key] = scrub(entry[key], cwd)
+    return entry
 
 
 def render_areas(
@@ -337,9 +521,13 @@ def render_areas(
     executor: Executor | None = None,
     on_start: Callable[[int, int], None] | None = None,
     on_done: Callable[[AreaOutcome], None] | None = None,
-    timeout: int = 600,
+    timeout: int = DEFAULT_TIMEOUT,
 ) -> list[AreaOutcome]:
     """Render every area and return their outcomes (in the order of ``jobs``).
+
+    ``status.json`` is updated by merging this run's outcomes into it. Call it under
+    the output folder's lock (:class:`evalkit.reports.files.OutputLock`), as
+    :func:`evalkit.reports.build.build` does.
 
     Parameters
     ----------
@@ -360,91 +548,81 @@ def render_areas(
         Progress callbacks: ``on_start(to_render, cached)`` once, ``on_done(outcome)``
         per area as it finishes.
     timeout
-        Seconds one cell may run.
+        Seconds one cell may run before its area fails.
+
+    Raises
+    ------
+    OutputError
+        The output folder cannot be written (a file in the way, read-only, full).
     """
+    from . import checks
+    from .files import prepare_output
+    from .status import read_status
+
     # Workers may not share this process's working folder (a forkserver or a Dask
     # worker started elsewhere): send absolute locations and the folder to run in.
-    out = Path(out).resolve()
-    (out / "areas").mkdir(parents=True, exist_ok=True)
+    out = prepare_output(Path(out).resolve(), ("areas", "notebooks"))
     template = Path(template).resolve() if template else template_path()
-    previous = load_status(out)
+    previous = read_status(out).entries
     outcomes: dict[str, AreaOutcome] = {}
     tasks = []
-    for job in jobs:
-        key = _cache_key(job, template)
-        html = f"areas/{job.area_id}.html"
-        name = job.params.get("area_name", job.area_id)
-        if not force and _is_current(out, html, key):
-            outcomes[job.area_id] = AreaOutcome(
-                job.area_id,
-                name,
-                "cached",
-                source=job.source,
-                html=html,
-                rendered_at=previous.get(job.area_id, {}).get("rendered_at"),
-                synthetic=bool(job.params.get("synthetic")),
+    kernel_root = tempfile.mkdtemp(prefix="evalkit-kernel-")
+    try:
+        for job in jobs:
+            key = _cache_key(job, template)
+            html = f"areas/{job.area_id}.html"
+            name = job.params.get("area_name", job.area_id)
+            if not force and _is_current(out, html, key):
+                outcomes[job.area_id] = AreaOutcome(
+                    job.area_id,
+                    name,
+                    "cached",
+                    source=job.source,
+                    html=html,
+                    rendered_at=previous.get(job.area_id, {}).get("rendered_at"),
+                    synthetic=bool(job.params.get("synthetic")),
+                )
+                continue
+            tasks.append(
+                _task(
+                    job.area_id,
+                    job.params,
+                    source=job.source,
+                    template=template,
+                    out=out,
+                    key=key,
+                    html=html,
+                    timeout=timeout,
+                    title=f"{name}: evaluation report",
+                    kernel_root=kernel_root,
+                )
             )
-            continue
-        tasks.append(
-            _task(
-                job.area_id,
-                job.params,
-                source=job.source,
-                template=template,
-                out=out,
-                key=key,
-                html=html,
-                timeout=timeout,
-                title=f"{name}: evaluation report",
-            )
-        )
-    if on_start:
-        on_start(len(tasks), len(outcomes))
-    for outcome in outcomes.values():
-        if on_done:
-            on_done(outcome)
+        if on_start:
+            on_start(len(tasks), len(outcomes))
+        for outcome in outcomes.values():
+            if on_done:
+                on_done(outcome)
 
-    if tasks:
-        own = executor is None
-        workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
-        if own:
-            import multiprocessing as mp
+        def report(result: AreaOutcome) -> None:
+            outcomes[result.area_id] = result
+            if on_done:
+                on_done(result)
 
-            executor = ProcessPoolExecutor(
-                max_workers=workers, mp_context=mp.get_context("forkserver")
-            )
-        try:
-            futures = {executor.submit(render_one, t): t for t in tasks}
-            for fut in as_completed(futures):
-                task = futures[fut]
-                try:
-                    result = AreaOutcome(**fut.result())
-                except Exception as exc:  # noqa: BLE001 - a worker that died
-                    result = AreaOutcome(
-                        task["area_id"],
-                        task["params"].get("area_name", ""),
-                        "failed",
-                        source=task["source"],
-                        error=f"worker failed: {type(exc).__name__}: {exc}",
-                    )
-                    if (out / "areas" / f"{task['area_id']}.html").exists():
-                        result.kept_previous = True
-                        result.html = f"areas/{task['area_id']}.html"
-                outcomes[result.area_id] = result
-                if on_done:
-                    on_done(result)
-        finally:
-            if own:
-                executor.shutdown()
+        if tasks:
+            workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
+            _run_tasks(tasks, workers=workers, executor=executor, report=report)
+    finally:
+        shutil.rmtree(kernel_root, ignore_errors=True)
 
     ordered = [outcomes[j.area_id] for j in jobs]
-    status = dict(previous)
-    for o in ordered:
-        entry = asdict(o)
-        if o.status == "failed" and o.area_id in previous:
-            entry["rendered_at"] = previous[o.area_id].get("rendered_at")
-        status[o.area_id] = entry
-    _atomic_write(out / "status.json", json.dumps(status, indent=2))
+    cwd = os.getcwd()
+    sources = id_sources(jobs)
+    merge_status(
+        out,
+        {o.area_id: asdict(o) for o in ordered},
+        check=lambda text: checks.check_page(text, id_sources=sources, cwd=cwd),
+        clean=lambda entry: _without_paths(entry, cwd),
+    )
     return ordered
 
 
@@ -457,13 +635,15 @@ def render_page(
     inputs: Sequence[str | os.PathLike[str]] = (),
     title: str,
     force: bool = False,
-    timeout: int = 600,
+    timeout: int = DEFAULT_TIMEOUT,
+    sources: Sequence[tuple[str, str]] = (),
 ) -> AreaOutcome:
     """Render one page that draws on all areas (``synthesis``, ``reliability``) as ``<name>.html``.
 
     ``inputs`` are the files the page reads (the areas' results); with the template,
-    the parameters and evalkit itself they make the cache key. Runs in this process
-    (with its own kernel), after the areas.
+    the parameters and evalkit itself they make the cache key. ``sources`` are the
+    areas' (records, ID column): the page is withheld if it shows an ID from any of
+    them. Runs in this process (with its own kernel), after the areas.
     """
     out = Path(out).resolve()
     template = Path(template).resolve()
@@ -478,74 +658,21 @@ def render_page(
     synthetic = bool(params.get("synthetic"))
     if not force and _is_current(out, html, key):
         return AreaOutcome(name, title, "cached", html=html, synthetic=synthetic)
-    task = _task(
-        name,
-        params,
-        source=name,
-        template=template,
-        out=out,
-        key=key,
-        html=html,
-        title=title,
-        timeout=timeout,
-    )
-    return AreaOutcome(**render_one(task))
-
-
-def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> dict[str, Any]:
-    """Parameters of the cross-area synthesis, from the areas' own parameters.
-
-    The indicator and maturity-matrix sections appear when every area names the
-    same file (and indicator); the area results are read from ``out/areas``.
-    """
-
-    def shared(key: str) -> Any:
-        values = {j.params.get(key) for j in jobs}
-        return values.pop() if len(values) == 1 else ""
-
-    params = {
-        "results": os.path.relpath(Path(out) / "areas"),
-        "indicators": shared("indicators"),
-        "indicator": shared("indicator"),
-        "indicator_label": shared("indicator_label"),
-        "matrix": shared("matrix"),
-        "suppression_threshold": max(
-            (j.params.get("suppression_threshold", 10) for j in jobs), default=10
-        ),
-        "synthetic": any(j.params.get("synthetic") for j in jobs),
-    }
-    if not (params["indicators"] and params["indicator"]):
-        params["indicators"] = params["indicator"] = params["indicator_label"] = ""
-    return params
-
-
-def reliability_params(jobs: Sequence[AreaJob]) -> dict[str, Any] | None:
-    """Parameters of the tool-reliability page: the main tool most areas use, every area using it.
-
-    None when fewer than two areas share a tool.
-    """
-    from collections import Counter
-
-    counts = Counter(j.params.get("outcome_tool") for j in jobs)
-    if not counts:
-        return None
-    tool, n = counts.most_common(1)[0]
-    if n < 2:
-        return None
-    areas = [
-        {
-            "area_id": j.area_id,
-            "area_name": j.params.get("area_name", j.area_id),
-            "records": j.params["records"],
-            "id_column": j.params.get("id_column", "id"),
-            "pre_prefix": j.params.get("outcome_pre_prefix"),
-        }
-        for j in jobs
-        if j.params.get("outcome_tool") == tool
-    ]
-    return {
-        "tool": tool,
-        "areas": areas,
-        "suppression_threshold": max(j.params.get("suppression_threshold", 10) for j in jobs),
-        "synthetic": any(j.params.get("synthetic") for j in jobs),
-    }
+    kernel_root = tempfile.mkdtemp(prefix="evalkit-kernel-")
+    try:
+        task = _task(
+            name,
+            params,
+            source=name,
+            template=template,
+            out=out,
+            key=key,
+            html=html,
+            title=title,
+            timeout=timeout,
+            kernel_root=kernel_root,
+            sources=sources,
+        )
+        return AreaOutcome(**render_one(task))
+    finally:
+        shutil.rmtree(kernel_root, ignore_errors=True)

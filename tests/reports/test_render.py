@@ -177,3 +177,32 @@ def test_plain_papermill_with_a_demo_parameter_file(tmp_path):
         kernel_name="python3",
     )
     assert any("Alderbrook Vale" in json.dumps(c.get("outputs", [])) for c in nb.cells)
+
+
+def test_reports_modules_import_no_private_names_of_each_other():
+    """Issue 10, item 5: index.py imported ``_atomic_write``, ``_now`` and ``_house_css``."""
+    import ast
+
+    offenders = []
+    for path in sorted((ROOT / "evalkit" / "reports").rglob("*.py")):
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.level:
+                private = [a.name for a in node.names if a.name.startswith("_")]
+                private = [n for n in private if not n.startswith("__")]
+                if private:
+                    offenders.append(f"{path.name}: {private}")
+    assert offenders == []
+
+
+def test_the_pipeline_lives_in_reports_build():
+    """Issue 10, item 5: cli.py only parses options and prints; build.py runs the steps."""
+    import inspect
+
+    from evalkit import cli
+    from evalkit.reports import build, record
+
+    source = inspect.getsource(cli)
+    for step in ("render_areas", "render_page", "write_index", "synthesis_params"):
+        assert step not in source
+    assert "render_areas" in inspect.getsource(build) and "write_index" in inspect.getsource(build)
+    assert record.RESULTS_MIME == "application/vnd.evalkit.results+json"
