@@ -430,10 +430,12 @@ def test_duplicated_ids_are_not_shown_in_terminal_index_or_status(tmp_path, monk
         "from evalkit.reports.inputs import read_records\nread_records(records, id_column=id_column)",
     )
     result = render("params", "-o", "out", "--template", str(template))
-    assert result.exit_code == 1, result.output
-    error = status_of(tmp_path / "out")["X01"]["error"]
-    assert "rows 2, 3" in error and "2 rows" in error
-    assert all(dup not in text for text in what_people_see(tmp_path / "out", result))
+    # validation reads the records with the report's reader, so the run stops before any
+    # kernel starts (exit 2), naming rows and counts, never the ID
+    assert result.exit_code == 2, result.output
+    assert "spreadsheet rows 2 and 3" in result.output and "on 2 rows" in result.output
+    assert dup not in result.output
+    assert not (tmp_path / "out" / "index.html").exists()  # nothing rendered, nothing to leak
 
 
 def test_an_error_that_names_a_person_is_withheld(tmp_path, monkeypatch):
