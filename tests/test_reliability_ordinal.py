@@ -293,3 +293,16 @@ def test_icc_reml_unbalanced_matches_an_independent_reml_fit():
     assert same["icc"].to_numpy() == pytest.approx(res["icc"].to_numpy(), rel=1e-8)
     with pytest.raises(DataError, match="missing='reml'"):
         rel.icc(x)
+
+
+def test_icc_reml_counts_empty_targets_in_n_as_psych():
+    # psych ICC(lmer = TRUE): n.obs = rows of the wide data; lmer drops the empty row, so the
+    # variance components are unchanged and only the n-dependent mean squares move
+    x = SF.copy()
+    x[0, 1] = np.nan
+    with_empty = np.vstack([x, np.full(4, np.nan)])
+    a = rel.icc(x, missing="reml")
+    b = rel.icc(with_empty, missing="reml")
+    assert b.attrs["n"] == 7 and a.attrs["n"] == 6
+    assert b.attrs["var_target"] == pytest.approx(a.attrs["var_target"], rel=1e-6)
+    assert b.attrs["msj"] == pytest.approx(7 * b.attrs["var_rater"] + b.attrs["mse"], rel=1e-12)

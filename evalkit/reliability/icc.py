@@ -83,27 +83,38 @@ def _reml_components(x: np.ndarray) -> tuple[float, float, float]:
     ti, rj = np.nonzero(~np.isnan(x))
     y = x[ti, rj]
     big_n = y.size
-    q = n + k
-    zz = np.zeros((q, q))
-    np.add.at(zz, (ti, ti), 1.0)
-    np.add.at(zz, (n + rj, n + rj), 1.0)
-    np.add.at(zz, (ti, n + rj), 1.0)
-    np.add.at(zz, (n + rj, ti), 1.0)
-    z1 = np.concatenate([np.bincount(ti, minlength=n), np.bincount(rj, minlength=k)]).astype(float)
-    zy = np.concatenate([np.bincount(ti, y, minlength=n), np.bincount(rj, y, minlength=k)])
+    # Z'Z = [[diag(c_t), N], [N', diag(c_r)]] with N the targets x raters incidence counts;
+    # M is handled through the Schur complement of its diagonal target block (O(n k^2))
+    c_t = np.bincount(ti, minlength=n).astype(float)
+    c_r = np.bincount(rj, minlength=k).astype(float)
+    inc = np.zeros((n, k))
+    np.add.at(inc, (ti, rj), 1.0)
+    y_t = np.bincount(ti, y, minlength=n)
+    y_r = np.bincount(rj, y, minlength=k)
     sy, syy = y.sum(), float(y @ y)
 
     def parts(theta: np.ndarray) -> tuple[float, float, float]:
-        lam = np.concatenate([np.full(n, theta[0]), np.full(k, theta[1])])
-        m = zz * np.outer(lam, lam) + np.eye(q)
-        chol = np.linalg.cholesky(m)
-        c1 = np.linalg.solve(chol, lam * z1)
-        cy = np.linalg.solve(chol, lam * zy)
-        xvx = big_n - c1 @ c1
-        beta = (sy - c1 @ cy) / xvx
-        cr = cy - beta * c1
-        rvr = syy - 2 * beta * sy + beta**2 * big_n - cr @ cr
-        return 2 * float(np.log(np.diag(chol)).sum()), float(xvx), float(rvr)
+        t1, t2 = float(theta[0]), float(theta[1])
+        a = 1.0 + t1**2 * c_t
+        b = t1 * t2 * inc
+        schur = np.diag(1.0 + t2**2 * c_r) - (b / a[:, None]).T @ b
+        chol = np.linalg.cholesky(schur)
+
+        def half(f: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # M^-1 = L^-T L^-1: returns the pieces whose inner products give f'M^-1 g
+            fa = f / np.sqrt(a)
+            return fa, np.linalg.solve(chol, h - b.T @ (f / a))
+
+        one_t, one_r = half(t1 * c_t, t2 * c_r)
+        yy_t, yy_r = half(t1 * y_t, t2 * y_r)
+        c11 = one_t @ one_t + one_r @ one_r
+        c1y = one_t @ yy_t + one_r @ yy_r
+        cyy = yy_t @ yy_t + yy_r @ yy_r
+        xvx = big_n - c11
+        beta = (sy - c1y) / xvx
+        rvr = syy - 2 * beta * sy + beta**2 * big_n - (cyy - 2 * beta * c1y + beta**2 * c11)
+        logdet = float(np.log(a).sum() + 2 * np.log(np.diag(chol)).sum())
+        return logdet, float(xvx), float(rvr)
 
     def deviance(theta: np.ndarray) -> float:
         logdet, xvx, rvr = parts(theta)
@@ -197,6 +208,11 @@ def _wide(data: Any, missing: str) -> tuple[np.ndarray, Sequence[Any], Sequence[
     x = df.to_numpy(dtype=float)
     incomplete = np.isnan(x).any(axis=1)
     if missing == "reml":
+        # psych's ICC(lmer = TRUE) counts targets with no rating at all in n (lmer itself
+        # ignores them), so they are kept as empty rows
+        n_empty = len(data) - len(df)
+        if n_empty:
+            x = np.vstack([x, np.full((n_empty, x.shape[1]), np.nan)])
         return x, df.index, df.columns
     if incomplete.any():
         if missing == "raise":
@@ -338,8 +354,8 @@ def icc(
         MSJ = n·s²_r + s²_e, MSW = s²_e + s²_r, MSE = s²_e); F tests and intervals then use
         the balanced degrees of freedom, as psych does. With complete data and positive
         variance components this equals the ANOVA route. ``attrs`` then also holds
-        ``var_target``, ``var_rater`` and ``var_residual``. Targets with no rating at all
-        are dropped (psych counts them in n).
+        ``var_target``, ``var_rater`` and ``var_residual``. As in psych, targets (rows of wide
+        data) with no rating at all do not enter the model but count in n.
     level : float
         Confidence level of the intervals.
 
