@@ -738,6 +738,8 @@ def sample_size(
     alpha, two_tailed = _check_test(alpha, two_tailed)
     target = _between("power", power, 0.0, 1.0, lo_open=True)
     es = _number("es", es)
+    if design == "proportions":  # a fall (h < 0) needs as many as the same rise (pwr: "less")
+        es = abs(es)
     if es <= 0:
         raise ParameterError(
             f"es={es!r} is not allowed", key="es", expected="an effect size above 0 (in SD units)"

@@ -66,6 +66,8 @@ def test_mdes_and_sample_size_invert_pwr():
     closed = (stats.norm.ppf(0.95) + stats.norm.ppf(0.8)) / math.sqrt(40)
     assert one.estimate == pytest.approx(closed, rel=1e-9)
     assert "Cohen's h" in m.summary_text()
+    # a fall (h < 0) needs the same sample as the same rise
+    assert pw.sample_size("proportions", es=-0.3).estimate == 349
 
 
 def test_proportions_bad_input():
