@@ -483,6 +483,8 @@ def _result(
         # PowerUp!'s interval: where the estimate would fall if the true effect were the MDES
         ci = (mdes_value * (1 - t1 / m), mdes_value * (1 + t1 / m))
     method = "noncentral t (exact)" if exact else "PowerUp! (Dong & Maynard 2013)"
+    if design == "proportions":
+        method = "two proportions, Cohen's h, normal test (pwr.2p2n.test)"
     return PowerResult(
         design=design,
         quantity=quantity,

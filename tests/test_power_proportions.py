@@ -28,6 +28,7 @@ def test_pwr_2p_test_cohen_exercise_6_1():
     res = pw.power("proportions", es=0.3, n=160, two_tailed=False)
     assert res.estimate == pytest.approx(0.5996777, abs=1e-7)
     assert res.design_effect == 1.0
+    assert "Cohen's h" in res.method
 
 
 def test_pwr_2p2n_test_cohen_exercise_6_3():
