@@ -12,12 +12,22 @@ design                    sizes and parameters                           PowerUp
 ``"cluster3"``            ``n``, ``J`` per site, ``K`` sites; ``rho2``,  ``cra3r3``
                           ``rho3``, ``p, r2, r2_2, r2_3, g``
 ``"paired"``              ``n`` pairs; ``corr``                          (paired t test)
+``"proportions"``         ``n`` in all; ``p``                            ``pwr.2p2n.test``
 ========================  =============================================  ===================
 
 ``p`` is the share randomised to treatment (0.5), ``r2`` the share of individual-level
 outcome variance explained by covariates, ``r2_2``/``r2_3`` the same at levels 2 and 3,
 ``rho2``/``rho3`` the intraclass correlations and ``g`` the number of covariates at the level
-of randomisation. Effect sizes are standardised mean differences (outcome SD units).
+of randomisation. Effect sizes are standardised mean differences (outcome SD units), except
+for ``"proportions"``, where ``es`` is Cohen's h (:func:`cohens_h`) and the test is the normal
+approximation of pwr's ``pwr.2p.test`` / ``pwr.2p2n.test`` (Cohen 1988, ch. 6).
+
+Every design takes ``attrition=`` (0 by default), the share of the recruited individuals
+expected to be lost before analysis: sizes are those recruited and the analysis uses
+``n * (1 - attrition)`` (per cluster in the cluster designs). ``"cluster2"`` takes ``cv=``,
+the coefficient of variation of cluster size, for unequal clusters (Eldridge, Ashby & Kerry
+2006): the design effect is :math:`1 + ((cv^2 + 1)m - 1)\\rho`, with ``m`` the mean cluster
+size, and the between-cluster variance term is multiplied by :math:`1 + cv^2`.
 
 Every design has a standard error of the standardised effect :math:`SE` (its "SSE") and
 degrees of freedom ``df``. PowerUp!'s MDES is :math:`M \\cdot SE` with
@@ -50,6 +60,7 @@ from .results import Result
 
 __all__ = [
     "DESIGNS",
+    "cohens_h",
     "PowerResult",
     "mdes",
     "power",
@@ -79,7 +90,9 @@ def _pq(d: dict[str, Any]) -> float:
 
 
 def _sse_cluster2(d: dict[str, Any]) -> float:
-    between = d["rho2"] * (1 - d["r2_2"]) / (_pq(d) * d["J"])
+    # unequal cluster sizes (Eldridge et al. 2006): the ICC term grows by 1 + cv^2, which
+    # turns the design effect 1 + (m - 1)rho into 1 + ((cv^2 + 1)m - 1)rho
+    between = d["rho2"] * (1 - d["r2_2"]) * (1 + d["cv"] ** 2) / (_pq(d) * d["J"])
     within = (1 - d["rho2"]) * (1 - d["r2"]) / (_pq(d) * d["J"] * d["n"])
     return math.sqrt(between + within)
 
@@ -124,7 +137,7 @@ DESIGNS: dict[str, _Design] = {
         sizes=("n", "J"),
         solve_for="J",
         required=("rho2",),
-        optional={**_COMMON, "r2_2": 0.0},
+        optional={**_COMMON, "r2_2": 0.0, "cv": 0.0},
         df=lambda d: d["J"] - d["g"] - 2,
         sse=_sse_cluster2,
     ),
@@ -147,7 +160,63 @@ DESIGNS: dict[str, _Design] = {
         sse=_sse_paired,
         powerup=False,
     ),
+    "proportions": _Design(
+        label="two proportions (Cohen's h, normal approximation)",
+        sizes=("n",),
+        solve_for="n",
+        required=(),
+        optional={"p": 0.5},
+        # pwr.2p2n.test: h * sqrt(n1 n2 / (n1 + n2)) with n1 = p n, n2 = (1 - p) n
+        df=lambda d: math.inf,
+        sse=lambda d: math.sqrt(1 / (_pq(d) * d["n"])),
+        powerup=False,
+    ),
 }
+for _spec in DESIGNS.values():
+    _spec.optional["attrition"] = 0.0
+
+
+def _analysed(d: dict[str, Any]) -> dict[str, Any]:
+    """The sizes analysed after attrition (individuals lost at the lowest level)."""
+    if not d.get("attrition"):
+        return d
+    return {**d, "n": d["n"] * (1 - d["attrition"])}
+
+
+def _design_effect(design: str, d: dict[str, Any]) -> float | None:
+    a = _analysed(d)
+    if design == "cluster2":
+        return 1 + ((a["cv"] ** 2 + 1) * a["n"] - 1) * a["rho2"]
+    if design == "cluster3":
+        return 1 + (a["n"] - 1) * a["rho2"] + (a["n"] * a["J"] - 1) * a["rho3"]
+    if design in ("individual", "proportions"):
+        return 1.0
+    return None
+
+
+def cohens_h(p1: float, p2: float) -> float:
+    """Cohen's h, the effect size for two proportions (as pwr's ``ES.h``).
+
+    .. math:: h = 2\\arcsin\\sqrt{p_1} - 2\\arcsin\\sqrt{p_2}
+
+    Parameters
+    ----------
+    p1, p2
+        Proportions strictly between 0 and 1 (service group first).
+
+    References
+    ----------
+    Cohen J (1988). Statistical power analysis for the behavioral sciences, 2nd ed., ch. 6.
+
+    Examples
+    --------
+    >>> round(cohens_h(0.65, 0.50), 6)
+    0.304693
+    """
+    a = _between("p1", p1, 0.0, 1.0, lo_open=True)
+    b = _between("p2", p2, 0.0, 1.0, lo_open=True)
+    return 2 * math.asin(math.sqrt(a)) - 2 * math.asin(math.sqrt(b))
+
 
 _SIZE_WORDS = {"n": "n", "J": "J", "K": "K"}
 
@@ -225,6 +294,9 @@ def _resolve(
         )
     if d.get("corr") is not None:
         d["corr"] = _between("corr", d["corr"], -1.0, 1.0, lo_open=True)
+    d["attrition"] = _between("attrition", d["attrition"], 0.0, 1.0)
+    if "cv" in d:
+        d["cv"] = _between("cv", d["cv"], 0.0, math.inf)
     return spec, d
 
 
@@ -238,6 +310,7 @@ def _check_test(alpha: Any, two_tailed: Any) -> tuple[float, bool]:
 
 
 def _df_sse(design: str, spec: _Design, d: dict[str, Any]) -> tuple[float, float]:
+    d = _analysed(d)
     df = spec.df(d)
     if df < 1:
         sizes = ", ".join(f"{k}={d[k]:g}" for k in spec.sizes)
@@ -265,6 +338,11 @@ def _multiplier(alpha: float, target: float, df: float, two_tailed: bool) -> flo
 def _power_value(es: float, sse: float, df: float, alpha: float, two_tailed: bool) -> float:
     ncp = es / sse
     crit = _critical(alpha, df, two_tailed)
+    if math.isinf(df):  # normal test (pwr.2p.test): both tails when two-sided
+        value = stats.norm.sf(crit - ncp)
+        if two_tailed:
+            value += stats.norm.cdf(-crit - ncp)
+        return float(value)
     value = stats.nct.sf(crit, df, ncp)
     if two_tailed:
         value += stats.nct.cdf(-crit, df, ncp)
@@ -325,6 +403,7 @@ class PowerResult(Result):
     solve_for: str | None
     target_power: float
     params: dict[str, Any] = field(repr=False)
+    design_effect: float | None = None
 
     _title = "Power analysis"
 
@@ -348,15 +427,17 @@ class PowerResult(Result):
         else:
             size_text = f"{p['K']:g} sites, each with {p['J']:g} groups of {p['n']:g}"
         test = "two-sided" if self.two_tailed else "one-sided"
+        scale = "(Cohen's h)" if self.design == "proportions" else "standard deviations"
         text = (
             f"With {size_text}, the smallest effect this evaluation could reliably detect "
-            f"is {self.mdes:.2f} standard deviations ({self.power:.0%} power, "
+            f"is {self.mdes:.2f} {scale} ({self.power:.0%} power, "
             f"{self.alpha:.0%} {test} significance)."
         )
         if self.es is not None and self.quantity != "mdes":
             verdict = "could" if self.can_detect(self.es) else "could not"
             text += (
-                f" An effect of {self.es:.2f} SD {verdict} be detected reliably "
+                f" An effect of {self.es:.2f} {'(h)' if self.design == 'proportions' else 'SD'}"
+                f" {verdict} be detected reliably "
                 f"(power {_power_value(self.es, self.se, self.df, self.alpha, self.two_tailed):.0%})."
             )
         return text
@@ -402,6 +483,8 @@ def _result(
         # PowerUp!'s interval: where the estimate would fall if the true effect were the MDES
         ci = (mdes_value * (1 - t1 / m), mdes_value * (1 + t1 / m))
     method = "noncentral t (exact)" if exact else "PowerUp! (Dong & Maynard 2013)"
+    if design == "proportions":
+        method = "two proportions, Cohen's h, normal test (pwr.2p2n.test)"
     return PowerResult(
         design=design,
         quantity=quantity,
@@ -422,6 +505,7 @@ def _result(
         solve_for=solve_for,
         target_power=target_power,
         params=dict(d),
+        design_effect=_design_effect(design, d),
     )
 
 
@@ -478,30 +562,39 @@ def mdes(
     Parameters
     ----------
     design
-        ``"individual"``, ``"blocked_individual"``, ``"cluster2"``, ``"cluster3"`` or
-        ``"paired"``.
+        ``"individual"``, ``"blocked_individual"``, ``"cluster2"``, ``"cluster3"``,
+        ``"paired"`` or ``"proportions"`` (``es`` is Cohen's h, ``n`` the total and ``p`` the
+        share in the service group; the MDES is the exact inverse of pwr's power).
     alpha, power, two_tailed
         Significance level, target power and sidedness of the test.
     exact
         ``None`` (PowerUp!'s formula, exact for ``"paired"``), ``True`` or ``False``.
     **params
         Sample sizes (``n``, ``J``, ``K``) and design parameters (``p``, ``r2``, ``r2_2``,
-        ``r2_3``, ``rho2``, ``rho3``, ``g``, ``corr``).
+        ``r2_3``, ``rho2``, ``rho3``, ``g``, ``corr``); ``attrition`` (every design, the share
+        of recruited individuals lost before analysis, in [0, 1)); ``cv`` (``"cluster2"``,
+        the coefficient of variation of cluster size, Eldridge et al. 2006).
 
     Returns
     -------
     PowerResult
-        ``.estimate`` is the MDES; ``.ci_low``/``.ci_high`` PowerUp!'s interval around it.
+        ``.estimate`` is the MDES; ``.ci_low``/``.ci_high`` PowerUp!'s interval around it;
+        ``.design_effect`` the design effect of the cluster designs.
 
     References
     ----------
     Dong N, Maynard R (2013). PowerUp!: a tool for calculating minimum detectable effect sizes
     and minimum required sample sizes. J Res Educ Eff 6(1):24-67. Bulus M et al., PowerUpR.
+    Eldridge SM, Ashby D, Kerry S (2006). Sample size for cluster randomized trials: effect of
+    coefficient of variation of cluster size and analysis method. Int J Epidemiol 35:1292-1300.
+    Cohen J (1988), ch. 6; Champely S, pwr (``pwr.2p.test``, ``pwr.2p2n.test``).
 
     Examples
     --------
     >>> round(mdes("cluster2", rho2=0.17, n=15, J=20).estimate, 3)
     0.629
+    >>> mdes("cluster2", rho2=0.05, n=20, J=30, cv=0.5).design_effect
+    2.2
     >>> round(mdes("paired", n=30).estimate, 3)
     0.529
     """
@@ -550,7 +643,7 @@ def power(
     design, alpha, two_tailed, **params
         As in :func:`mdes`.
     es
-        The effect size hoped for, in SD units.
+        The effect size hoped for, in SD units (Cohen's h for ``"proportions"``).
 
     Returns
     -------
@@ -561,6 +654,8 @@ def power(
     --------
     >>> round(power("cluster3", es=0.269, rho3=0.06, rho2=0.17, n=15, J=3, K=60).estimate, 2)
     0.8
+    >>> round(power("proportions", es=0.3, n=160, two_tailed=False).estimate, 4)  # pwr.2p.test
+    0.5997
     """
     alpha, two_tailed = _check_test(alpha, two_tailed)
     es = _number("es", es)
@@ -586,7 +681,7 @@ def power(
 
 def _smallest_feasible(spec: _Design, d: dict[str, Any], key: str) -> int:
     value = 1
-    while spec.df({**d, key: value}) < 1:
+    while spec.df(_analysed({**d, key: value})) < 1:
         value += 1
         if value > 10_000:
             raise ParameterError("no sample size gives positive degrees of freedom", key=key)
@@ -645,6 +740,8 @@ def sample_size(
     alpha, two_tailed = _check_test(alpha, two_tailed)
     target = _between("power", power, 0.0, 1.0, lo_open=True)
     es = _number("es", es)
+    if design == "proportions":  # a fall (h < 0) needs as many as the same rise (pwr: "less")
+        es = abs(es)
     if es <= 0:
         raise ParameterError(
             f"es={es!r} is not allowed", key="es", expected="an effect size above 0 (in SD units)"
@@ -665,7 +762,7 @@ def sample_size(
 
     def achieved(value: float) -> float:
         dd = {**d, key: float(value)}
-        df, sse = spec.df(dd), spec.sse(dd)
+        df, sse = _df_sse(design, spec, dd)
         return _power_value(es, sse, df, alpha, two_tailed)
 
     lo = _smallest_feasible(spec, d, key)
@@ -752,13 +849,13 @@ def mdes_curve(
     rows = []
     for s in sizes:
         dd = {**d, vary: s}
-        if spec.df(dd) < 1:
+        if spec.df(_analysed(dd)) < 1:
             continue
         rows.append(
             {
                 vary: s,
                 "mdes": _mdes_value(design, spec, dd, alpha, target, two_tailed, exact),
-                "df": spec.df(dd),
+                "df": spec.df(_analysed(dd)),
             }
         )
     return pd.DataFrame(rows, columns=[vary, "mdes", "df"])

@@ -74,6 +74,10 @@ class DidResult(Result):
     twfe_estimate: float
     att_gt: pd.DataFrame = field(repr=False)
     event_study: pd.DataFrame = field(repr=False)
+    base_period: str = "varying"
+    cband: bool = False
+    crit_val: float = float("nan")
+    crit_val_event: float = float("nan")
     _title = "Difference-in-differences"
 
     def to_frame(self) -> pd.DataFrame:
@@ -145,6 +149,8 @@ def did(
     n_boot: int = 999,
     seed: int | None = None,
     level: float = 0.95,
+    base_period: str = "varying",
+    cband: bool = False,
 ) -> DidResult:
     r"""Difference-in-differences for areas adopting a service at the same or different times.
 
@@ -165,7 +171,10 @@ def did(
 
     for every cohort :math:`g` (the period first treated) and period :math:`t`, where
     the base period :math:`b` is :math:`g-1` after treatment and :math:`t-1` before it
-    (R ``did``'s ``base_period = "varying"``) and :math:`C` is the never-treated units
+    (R ``did``'s ``base_period = "varying"``), or :math:`g-1` for every period with
+    ``base_period="universal"`` (then :math:`ATT(g, g-1) = 0` is reported as the reference,
+    with no standard error, every period including the first gets a cell, and pre-treatment
+    cells are long differences comparable with an event study), and :math:`C` is the never-treated units
     (``control="never"``) or those not yet treated by :math:`\max(t, b)`
     (``control="notyet"``). With covariates, ``method="reg"`` adjusts by the outcome
     regression of :math:`\Delta Y` on :math:`X` (base-period values) among controls
@@ -177,7 +186,12 @@ def did(
     :math:`t - g = e` the same way (``type="dynamic"``). Standard errors come from the
     influence functions, including the estimation of the weights, or from a multiplier
     bootstrap with Mammen weights (``inference="bootstrap"``; the standard error is the
-    bootstrap interquartile range / 1.349, as in R ``did``). With ``cluster`` (constant
+    bootstrap interquartile range / 1.349, as in R ``did``). ``cband=True`` adds simultaneous
+    (uniform) confidence bands, as R ``did`` with ``cband = TRUE``: from the same multiplier
+    bootstrap draws (so it implies ``inference="bootstrap"``), the critical value is the
+    ``level`` quantile of :math:`\max_j |\hat\theta^*_j - \hat\theta_j| / \hat\sigma_j` over
+    the ATT(g,t) cells (``crit_val``; ``cband_low``/``cband_high`` in ``att_gt``) and
+    separately over the event times (``crit_val_event``, in ``event_study``). With ``cluster`` (constant
     within unit) the influence functions are summed within clusters. The panel must be
     balanced: one row per unit and period.
 
@@ -205,6 +219,10 @@ def did(
         Bootstrap replications and seed.
     level
         Confidence level.
+    base_period
+        ``"varying"`` (default) or ``"universal"`` (R ``did``'s ``base_period``).
+    cband
+        Simultaneous confidence bands by the multiplier bootstrap (staggered designs).
 
     Returns
     -------
@@ -230,6 +248,15 @@ def did(
     check_choice("control", control, ["never", "notyet"])
     check_choice("method", method, ["reg", "dr"])
     check_choice("inference", inference, ["analytic", "bootstrap"])
+    check_choice("base_period", base_period, ["varying", "universal"])
+    if not isinstance(cband, bool):
+        from ..errors import ParameterError
+
+        raise ParameterError(
+            f"cband={cband!r} is not allowed", key="cband", expected="True or False"
+        )
+    if cband:  # uniform bands come from the multiplier bootstrap draws, as in R did
+        inference = "bootstrap"
     level = check_level(level)
     covariates = [covariates] if isinstance(covariates, str) else list(covariates)
     require(df, [outcome, unit, time, first_treated, cluster, *covariates])
@@ -289,6 +316,8 @@ def did(
         n_boot,
         seed,
         level,
+        base_period,
+        cband,
     )
 
 
@@ -517,9 +546,12 @@ def _did_staggered(
     n_boot,
     seed,
     level,
+    base_period="varying",
+    cband=False,
 ) -> DidResult:
     from scipy import stats
 
+    universal = base_period == "universal"
     n, n_t = len(units), len(times)
     u_pos = pd.Index(units).get_indexer(df[unit].to_numpy())
     t_pos = np.searchsorted(times, codes)
@@ -547,13 +579,18 @@ def _did_staggered(
     cells, psis, skipped = [], [], []
     for gval in cohorts:
         gi = int(np.searchsorted(times, gval))
-        for ti in range(1, n_t):
-            base = gi - 1 if ti >= gi else ti - 1
+        for ti in range(0 if universal else 1, n_t):
+            base = gi - 1 if (ti >= gi or universal) else ti - 1
             d = (gu == gval).astype(float)
             if control == "never":
                 ctrl = np.isinf(gu)
             else:
                 ctrl = np.isinf(gu) | ((gu > times[max(ti, base)]) & (gu != gval))
+            if ti == base:  # universal base period: the reference cell ATT(g, g-1) = 0
+                cell = (gval, times[ti], ti - gi, times[base], 0.0, int(d.sum()), int(ctrl.sum()))
+                cells.append(cell)
+                psis.append(np.zeros(n))
+                continue
             sub = (d == 1) | ctrl
             if ctrl.sum() == 0:
                 skipped.append((gval, times[ti]))
@@ -602,13 +639,23 @@ def _did_staggered(
     dyn_psi = ev_psi[:, post_e].mean(axis=1)
 
     all_psi = np.column_stack([psi, simple_psi, ev_psi, dyn_psi])
+    crit_cells = crit_event = float("nan")
     if inference == "analytic":
         summed = np.zeros((n_clusters, all_psi.shape[1]))
         np.add.at(summed, cluster_ids, all_psi)
         cov = summed.T @ summed / n**2
         se_all = np.sqrt(np.diag(cov))
     else:
-        se_all, cov = _multiplier_bootstrap(all_psi, cluster_ids, n_clusters, n_boot, seed)
+        se_all, cov, boot = _multiplier_bootstrap(
+            all_psi, cluster_ids, n_clusters, n_boot, seed, draws_out=True
+        )
+        if cband:
+            n_c = psi.shape[1]
+            crit_cells = _sup_t_critical(boot[:, :n_c], se_all[:n_c], level)
+            ev_cols = slice(n_c + 1, n_c + 1 + len(event_times))
+            crit_event = _sup_t_critical(boot[:, ev_cols], se_all[ev_cols], level)
+    # reference cells (universal base period) have no sampling variation: no SE, as R did
+    se_all = np.where(se_all <= np.sqrt(np.finfo(float).eps) * 10, np.nan, se_all)
     n_cells = psi.shape[1]
     se_cells = se_all[:n_cells]
     se_simple = float(se_all[n_cells])
@@ -616,10 +663,10 @@ def _did_staggered(
     se_dyn = float(se_all[-1])
     z = stats.norm.ppf(0.5 + level / 2)
 
-    pre = cell_e < 0
+    pre = (cell_e < 0) & np.isfinite(se_cells)  # the reference cells are left out, as R did
     chi2, df_pre, p_pre = _wald(att[pre], cov[np.ix_(pre, pre)])
-    ev_idx = n_cells + 1 + np.flatnonzero(~post_e)
-    chi2_e, df_e, p_e = _wald(ev_est[~post_e], cov[np.ix_(ev_idx, ev_idx)])
+    ev_idx = n_cells + 1 + np.flatnonzero(~post_e & np.isfinite(se_ev))
+    chi2_e, df_e, p_e = _wald(ev_est[~post_e & np.isfinite(se_ev)], cov[np.ix_(ev_idx, ev_idx)])
 
     att_gt = pd.DataFrame(
         {
@@ -646,6 +693,11 @@ def _did_staggered(
             "p": [_p_normal(a, s) for a, s in zip(ev_est, se_ev)],
         }
     )
+    if cband:
+        att_gt["cband_low"] = att - crit_cells * se_cells
+        att_gt["cband_high"] = att + crit_cells * se_cells
+        event_study["cband_low"] = ev_est - crit_event * se_ev
+        event_study["cband_high"] = ev_est + crit_event * se_ev
     label = "outcome regression" if (method == "reg" or k == 0) else "doubly robust"
     return DidResult(
         estimate=simple_est,
@@ -676,10 +728,27 @@ def _did_staggered(
         twfe_estimate=_twfe(ymat, gu, times),
         att_gt=att_gt,
         event_study=event_study,
+        base_period=base_period,
+        cband=bool(cband),
+        crit_val=crit_cells,
+        crit_val_event=crit_event,
     )
 
 
-def _multiplier_bootstrap(psi, cluster_ids, n_clusters, n_boot, seed):
+def _sup_t_critical(boot: np.ndarray, se: np.ndarray, level: float) -> float:
+    """Critical value of the uniform band (R did's ``mboot``): the ``level`` quantile
+    (type 1, the inverse of the empirical distribution) over draws of max_j |theta*_j| / se_j,
+    ignoring estimates without sampling variation."""
+    ok = np.isfinite(se) & (se > np.sqrt(np.finfo(float).eps) * 10)
+    if not ok.any():
+        return float("nan")
+    t_max = np.max(np.abs(boot[:, ok]) / se[ok], axis=1)
+    t_max = np.sort(t_max[np.isfinite(t_max)])
+    k = int(np.ceil(level * len(t_max))) - 1  # type-1 quantile
+    return float(t_max[min(max(k, 0), len(t_max) - 1)])
+
+
+def _multiplier_bootstrap(psi, cluster_ids, n_clusters, n_boot, seed, draws_out=False):
     """Mammen multiplier bootstrap of influence functions; SE = IQR / (z.75 - z.25)."""
     from scipy import stats
 
@@ -695,6 +764,8 @@ def _multiplier_bootstrap(psi, cluster_ids, n_clusters, n_boot, seed):
     q75, q25 = np.quantile(boot, [0.75, 0.25], axis=0)
     se = (q75 - q25) / (stats.norm.ppf(0.75) - stats.norm.ppf(0.25))
     cov = np.cov(boot, rowvar=False)
+    if draws_out:
+        return se, np.atleast_2d(cov), boot
     return se, np.atleast_2d(cov)
 
 

@@ -66,6 +66,10 @@ class PropensityResult(Result):
     matched_data: pd.DataFrame = field(repr=False)
     pscore: pd.Series = field(repr=False)
     missing_by_column: dict = field(repr=False, default_factory=dict)
+    n_trimmed: int = 0
+    trim_threshold: float | None = None
+    stabilized: bool = False
+    strata_without_comparison: tuple = ()
 
     _title = "Propensity-score estimate"
 
@@ -351,6 +355,109 @@ def _ipw_msandwich(
     return float(mu1 - mu0), float(math.sqrt(c @ v @ c))
 
 
+# -- doubly robust (AIPW), trimming, exact matching ------------------------------------------
+def _arm_predictions(design: np.ndarray, y: np.ndarray, t: np.ndarray, arm: int) -> np.ndarray:
+    """Linear outcome regression fitted in one arm, predicted for everyone."""
+    rows = t == arm
+    if rows.sum() <= design.shape[1]:
+        raise DataError(
+            f"too few people in the {'treated' if arm else 'comparison'} group "
+            f"({int(rows.sum())}) for the outcome model of method='aipw' "
+            f"({design.shape[1]} coefficients)",
+            allowed="more people or fewer covariates",
+        )
+    beta = np.linalg.lstsq(design[rows], y[rows], rcond=None)[0]
+    return design @ beta
+
+
+def _aipw(
+    y: np.ndarray, t: np.ndarray, ps: np.ndarray, design: np.ndarray, estimand: str
+) -> tuple[float, float]:
+    """Augmented IPW, unnormalised (Robins, Rotnitzky & Zhao 1994; Glynn & Quinn 2010).
+
+    ATE: mean of T(Y − m₁)/e + m₁ − [(1 − T)(Y − m₀)/(1 − e) + m₀]. ATT: Σ[T − (1 − T)e/(1 − e)]
+    (Y − m₀) / n₁. SE: sqrt(Σψ²)/n with ψ the empirical influence function.
+    """
+    n = len(y)
+    m0 = _arm_predictions(design, y, t, 0)
+    if estimand == "ATE":
+        m1 = _arm_predictions(design, y, t, 1)
+        phi = t * (y - m1) / ps + m1 - ((1 - t) * (y - m0) / (1 - ps) + m0)
+        est = float(phi.mean())
+        psi = phi - est
+    else:
+        share = t.mean()
+        phi = (t - (1 - t) * ps / (1 - ps)) * (y - m0)
+        est = float(phi.sum() / t.sum())
+        psi = (phi - t * est) / share
+    return est, float(math.sqrt(np.sum(psi**2)) / n)
+
+
+def _crump_threshold(ps: np.ndarray) -> float:
+    """Crump, Hotz, Imbens & Mitnik (2009) optimal trimming bound alpha.
+
+    With g = 1/(e(1 − e)): alpha = 0 when max g ≤ 2·mean g; otherwise gamma solves
+    gamma = 2·mean(g | g ≤ gamma) (on the sorted sample: gamma = 2·mean of the k smallest g,
+    k the largest index with g_(k) < 2·mean of the k smallest) and
+    alpha = 1/2 − sqrt(1/4 − 1/gamma).
+    """
+    g = np.sort(1.0 / (ps * (1.0 - ps)))
+    if g[-1] <= 2.0 * g.mean():
+        return 0.0
+    cummean = np.cumsum(g) / np.arange(1, len(g) + 1)
+    below = np.flatnonzero(g < 2.0 * cummean)
+    gamma = 2.0 * cummean[below[-1]]
+    return float(0.5 - math.sqrt(max(0.25 - 1.0 / gamma, 0.0)))
+
+
+def _check_trim(trim: Any) -> Any:
+    if trim is None or (isinstance(trim, str) and trim == "crump"):
+        return trim
+    bad = isinstance(trim, bool) or not isinstance(trim, (int, float))
+    if bad or not 0.0 < float(trim) < 0.5:
+        raise ParameterError(
+            f"trim={trim!r} is not allowed",
+            key="trim",
+            expected="'crump' (Crump et al. 2009) or a bound b with 0 < b < 0.5 (keeps b ≤ e ≤ 1 − b)",
+        )
+    return float(trim)
+
+
+def _exact_strata(data: pd.DataFrame, exact: list[str]) -> np.ndarray:
+    """Integer stratum codes from the ``exact`` columns (one code per combination)."""
+    return data.groupby(exact, sort=True, dropna=False).ngroup().to_numpy()
+
+
+def _match_within(
+    ps: np.ndarray,
+    t: np.ndarray,
+    strata: np.ndarray,
+    *,
+    ratio: int,
+    replace: bool,
+    caliper_width: float | None,
+) -> tuple[list[list[int]], list[int]]:
+    """Nearest-neighbour matching inside each stratum; returns the matches per treated
+    person (data order) and the strata that have treated people but no comparison."""
+    treated_rows = np.flatnonzero(t == 1)
+    found: dict[int, list[int]] = {int(i): [] for i in treated_rows}
+    empty = []
+    for s in np.unique(strata):
+        rows = np.flatnonzero(strata == s)
+        ts = t[rows]
+        if ts.sum() == 0:
+            continue
+        if (ts == 0).sum() == 0:
+            empty.append(int(s))
+            continue
+        sub = _nearest_match(
+            ps[rows], ts, ratio=ratio, replace=replace, caliper_width=caliper_width
+        )
+        for i, ctrls in zip(rows[ts == 1], sub):
+            found[int(i)] = [int(rows[c]) for c in ctrls]
+    return [found[int(i)] for i in treated_rows], empty
+
+
 # -- balance -----------------------------------------------------------------------------------
 def _balance(
     xb: pd.DataFrame, ps: np.ndarray, t: np.ndarray, w: np.ndarray, estimand: str
@@ -411,6 +518,9 @@ def propensity(
     ratio: int = 1,
     replace: bool = False,
     level: float = 0.95,
+    trim: str | float | None = None,
+    stabilize: bool = False,
+    exact: Sequence[str] | str | None = None,
 ) -> PropensityResult:
     r"""Effect of a service from observational data, by propensity-score matching or weighting.
 
@@ -438,6 +548,28 @@ def propensity(
     sandwich that accounts for estimating the score (Lunceford & Davidian 2004), with a
     normal interval.
 
+    ``method="aipw"`` is augmented inverse probability weighting, doubly robust (consistent
+    if either the score or the outcome model is right), with linear outcome regressions
+    :math:`m_1, m_0` fitted in each group. It uses the unnormalised estimator (Robins,
+    Rotnitzky & Zhao 1994; Glynn & Quinn 2010): for the ATE
+    :math:`\hat\tau = n^{-1}\sum_i [T_i(Y_i - m_1)/e_i + m_1 - (1-T_i)(Y_i - m_0)/(1-e_i) - m_0]`;
+    for the ATT :math:`\hat\tau = n_1^{-1}\sum_i [T_i - (1-T_i)e_i/(1-e_i)](Y_i - m_0)`. The
+    standard error comes from the empirical influence function, :math:`\sqrt{\sum\psi_i^2}/n`
+    (for the ATT :math:`\psi_i = (n/n_1)\{[T_i - (1-T_i)e_i/(1-e_i)](Y_i - m_0) - T_i\hat\tau\}`),
+    with a normal interval.
+
+    ``trim`` drops people with extreme scores before estimating, without refitting the score:
+    a bound ``b`` keeps :math:`b \le e \le 1 - b`; ``"crump"`` uses the bound of Crump, Hotz,
+    Imbens & Mitnik (2009), :math:`\alpha = 1/2 - \sqrt{1/4 - 1/\gamma}` where, with
+    :math:`g = 1/(e(1-e))`, :math:`\gamma = 2\,E[g \mid g \le \gamma]` (no trimming when
+    :math:`\max g \le 2\,\bar g`). The result gives ``n_trimmed`` and ``trim_threshold``; the
+    estimand becomes the effect in the trimmed population and balance is computed there.
+    ``stabilize=True`` multiplies the weights by the share of each group (IPW and AIPW; the
+    Hájek IPW estimate does not change, the weights shown and their scale do).
+    ``exact`` (matching only) names columns, such as the family hub, within which people must
+    be matched; strata with treated people but no comparison are reported in
+    ``strata_without_comparison`` and left out, with a warning.
+
     ``balance`` (indexed by covariate, plus the propensity score itself) holds
     ``smd_before``, ``smd_after`` and ``variance_ratio`` (treated/comparison, continuous
     variables only), standardised as MatchIt and cobalt do: by the treated group's SD
@@ -464,7 +596,7 @@ def propensity(
     covariates
         Columns measured before the service that predict both take-up and outcome.
     method
-        ``"nearest"`` or ``"ipw"``.
+        ``"nearest"``, ``"ipw"`` or ``"aipw"``.
     estimand
         ``"ATT"`` (effect on those served) or ``"ATE"`` (``method="ipw"`` only).
     caliper
@@ -475,6 +607,12 @@ def propensity(
         Whether controls may be reused (matching only).
     level
         Confidence level.
+    trim
+        ``None``, ``"crump"`` or a bound in (0, 0.5).
+    stabilize
+        Stabilised weights (IPW and AIPW).
+    exact
+        Columns to match exactly on (matching only).
 
     Returns
     -------
@@ -486,6 +624,10 @@ def propensity(
     Austin, P. C. (2011). An introduction to propensity score methods. *Multivar Behav Res* 46, 399–424.
     Lunceford, J. K. & Davidian, M. (2004). *Stat Med* 23, 2937–2960.
     Abadie, A. & Spiess, J. (2022). Robust post-matching inference. *JASA* 117, 983–995.
+    Robins, J., Rotnitzky, A. & Zhao, L. (1994). *JASA* 89, 846–866. Glynn, A. & Quinn, K.
+    (2010). An introduction to the augmented inverse propensity weighted estimator. *Polit
+    Anal* 18, 36–56. Crump, R., Hotz, V. J., Imbens, G. & Mitnik, O. (2009). Dealing with
+    limited overlap in estimation of average treatment effects. *Biometrika* 96, 187–199.
 
     Examples
     --------
@@ -498,7 +640,21 @@ def propensity(
     (True, 'ATT')
     """
     level = check_level(level)
-    check_choice("method", method, ["nearest", "ipw"])
+    check_choice("method", method, ["nearest", "ipw", "aipw"])
+    trim = _check_trim(trim)
+    exact = as_list(exact, key="exact")
+    if not isinstance(stabilize, bool):
+        raise ParameterError(
+            f"stabilize={stabilize!r} is not allowed", key="stabilize", expected="True or False"
+        )
+    if method == "nearest" and stabilize:
+        raise ParameterError(
+            "stabilize applies to weighting", key="stabilize", expected="method='ipw' or 'aipw'"
+        )
+    if method != "nearest" and exact:
+        raise ParameterError(
+            "exact applies to matching", key="exact", expected="method='nearest', or no exact"
+        )
     estimand = str(estimand).upper()
     check_choice("estimand", estimand, ["ATT", "ATE"])
     ratio = check_positive_int("ratio", ratio)
@@ -511,9 +667,9 @@ def propensity(
         raise ParameterError(
             "nearest-neighbour matching estimates the ATT",
             key="estimand",
-            expected="'ATT', or method='ipw' for the ATE",
+            expected="'ATT', or method='ipw' or 'aipw' for the ATE",
         )
-    if method == "ipw" and (caliper is not None or ratio != 1 or replace):
+    if method != "nearest" and (caliper is not None or ratio != 1 or replace):
         raise ParameterError(
             "caliper, ratio and replace apply to matching only",
             key="method",
@@ -534,7 +690,7 @@ def propensity(
                 f"{c!r} is the treatment or outcome, not a covariate", key="covariates"
             )
 
-    data, deletion = listwise(df, [treatment, outcome] + covariates)
+    data, deletion = listwise(df, [treatment, outcome] + covariates + exact)
     t = treatment_indicator(data, treatment)
     y = numeric_column(data, outcome)
     n_t, n_c = int(t.sum()), int((1 - t).sum())
@@ -555,6 +711,23 @@ def propensity(
         )
     xb = expand_covariates(data, covariates, drop_first=False)
     ps, _, design = _fit_pscore(xm, t)
+    n_trimmed, trim_threshold = 0, None
+    if trim is not None:  # drop people with extreme scores; the score is not refitted
+        trim_threshold = _crump_threshold(ps) if trim == "crump" else trim
+        kept = (ps >= trim_threshold) & (ps <= 1 - trim_threshold)
+        n_trimmed = int((~kept).sum())
+        if kept.sum() < len(ps):
+            rows = np.flatnonzero(kept)
+            data, xb = data.iloc[rows], xb.iloc[rows]
+            t, y, ps, design = t[rows], y[rows], ps[rows], design[rows]
+            n_t, n_c = int(t.sum()), int((1 - t).sum())
+            if n_t < 2 or n_c < 2:
+                raise DataError(
+                    f"after trimming at {trim_threshold:.3g} too few people are left "
+                    f"({n_t} treated, {n_c} comparison)",
+                    column=treatment,
+                    allowed="a smaller trim bound",
+                )
     support, n_out = _support(ps, t, estimand)
     naive = float(y[t == 1].mean() - y[t == 0].mean())
 
@@ -573,7 +746,26 @@ def propensity(
         if caliper is not None:
             caliper_width = caliper * float(np.std(ps, ddof=1))
         treated_rows = np.flatnonzero(t == 1)
-        matches = _nearest_match(ps, t, ratio=ratio, replace=replace, caliper_width=caliper_width)
+        empty_strata: list = []
+        if exact:
+            strata = _exact_strata(data, exact)
+            matches, empty = _match_within(
+                ps, t, strata, ratio=ratio, replace=replace, caliper_width=caliper_width
+            )
+            if empty:
+                labels = data.groupby(exact, sort=True, dropna=False).size().index
+                empty_strata = [labels[i] for i in empty]
+                warnings.warn(
+                    f"{len(empty)} exact-matching strata ({', '.join(exact)}) have treated "
+                    f"people but no comparison, so they are left out: "
+                    + ", ".join(map(str, empty_strata[:10])),
+                    EvalkitWarning,
+                    stacklevel=2,
+                )
+        else:
+            matches = _nearest_match(
+                ps, t, ratio=ratio, replace=replace, caliper_width=caliper_width
+            )
         w, sub = _match_weights(matches, treated_rows, n)
         keep = w > 0
         n_mt, n_mc = int((keep & (t == 1)).sum()), int((keep & (t == 0)).sum())
@@ -598,6 +790,8 @@ def propensity(
         lo, hi = t_interval(est, se, dfree, level)
         p = t_pvalue(est / se, dfree)
         label = f"nearest-neighbour matching 1:{ratio}" + (" with replacement" if replace else "")
+        if exact:
+            label += f", exact on {', '.join(exact)}"
         matched = pd.DataFrame(
             {
                 treatment: t[keep].astype(int),
@@ -615,12 +809,28 @@ def propensity(
             w = np.where(t == 1, 1 / ps, 1 / (1 - ps))
         else:
             w = np.where(t == 1, 1.0, ps / (1 - ps))
-        est, se = _ipw_msandwich(y, t, ps, design, estimand)
+        if stabilize:  # multiply by each group's share (ATT: comparison weights by (1-p)/p)
+            share = t.mean()
+            w = w * (
+                np.where(t == 1, share, 1 - share)
+                if estimand == "ATE"
+                else np.where(t == 1, 1.0, (1 - share) / share)
+            )
+        if method == "aipw":
+            est, se = _aipw(y, t, ps, design, estimand)
+            se_method = "empirical influence function, sqrt(sum psi^2)/n"
+            label = "augmented IPW (doubly robust, unnormalised)"
+        else:
+            est, se = _ipw_msandwich(y, t, ps, design, estimand)
+            se_method = "M-estimation sandwich (accounts for the estimated score)"
+            label = (
+                f"inverse probability weighting ({'odds' if estimand == 'ATT' else 'IPW'} weights)"
+            )
+        if stabilize:
+            label += ", stabilised weights"
         lo, hi = t_interval(est, se, math.inf, level)
         p = t_pvalue(est / se, math.inf)
         n_mt, n_mc = n_t, n_c
-        se_method = "M-estimation sandwich (accounts for the estimated score)"
-        label = f"inverse probability weighting ({'odds' if estimand == 'ATT' else 'IPW'} weights)"
         matched = pd.DataFrame(
             {treatment: t.astype(int), outcome: y, "pscore": ps, "weight": w}, index=data.index
         )
@@ -665,4 +875,8 @@ def propensity(
         matched_data=matched,
         pscore=pd.Series(ps, index=data.index, name="pscore"),
         missing_by_column=deletion.missing_by_column,
+        n_trimmed=n_trimmed,
+        trim_threshold=trim_threshold,
+        stabilized=bool(stabilize),
+        strata_without_comparison=tuple(empty_strata) if method == "nearest" else (),
     )

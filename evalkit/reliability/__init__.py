@@ -2,7 +2,8 @@
 
 Internal consistency (:func:`alpha`, :func:`omega`, :func:`split_half`, :func:`item_analysis`),
 agreement between raters (:func:`icc`, :func:`cohen_kappa`, :func:`fleiss_kappa`,
-:func:`krippendorff_alpha`) and between methods (:func:`bland_altman`), measurement error and
+:func:`krippendorff_alpha`, :func:`gwet_ac1`), polychoric correlations of ordinal items
+(:func:`polychoric`; ``alpha``/``omega`` with ``ordinal=True``) and between methods (:func:`bland_altman`), measurement error and
 individual change (:func:`sem`, :func:`mdc`, :func:`reliable_change`), one table for a
 report (:func:`reliability_summary`), and alpha pooled across areas (:func:`pool_alpha`). Numbers agree with R psych, irr and lavaan and with
 pingouin where the method is the same.
@@ -17,10 +18,12 @@ from __future__ import annotations
 from .agreement import BlandAltmanResult, bland_altman
 from .alpha import AlphaResult, alpha
 from .change import ReliableChangeResult, mdc, reliable_change, sem
+from .gwet import GwetResult, gwet_ac1
 from .icc import icc
 from .kappa import FleissKappaResult, KappaResult, cohen_kappa, fleiss_kappa
 from .krippendorff import KrippendorffResult, krippendorff_alpha
 from .omega import OmegaResult, omega
+from .polychoric import PolychoricResult, polychoric
 from .pooling import PooledAlphaResult, alpha_back_transform, alpha_transform, pool_alpha
 from .summary import SplitHalfResult, item_analysis, reliability_summary, split_half
 
@@ -50,4 +53,8 @@ __all__ = [
     "KrippendorffResult",
     "BlandAltmanResult",
     "ReliableChangeResult",
+    "polychoric",
+    "PolychoricResult",
+    "gwet_ac1",
+    "GwetResult",
 ]

@@ -10,7 +10,7 @@ import numpy as np
 from scipy import stats
 
 from .._validate import check_choice, check_level, check_positive_int
-from ..errors import EvalkitWarning
+from ..errors import EvalkitWarning, ParameterError
 from ..results import Result
 from ._common import (
     alpha_from_cov,
@@ -24,6 +24,7 @@ from ._common import (
     rng_from,
     smc,
 )
+from .polychoric import ordinal_frame, polychoric_matrix
 
 __all__ = ["AlphaResult", "alpha", "feldt_ci", "duhachek_ase"]
 
@@ -141,6 +142,7 @@ def alpha(
     level: float = 0.95,
     n_boot: int = 2000,
     seed: Any = None,
+    ordinal: bool = False,
 ) -> AlphaResult:
     """Cronbach's alpha, standardised alpha and Guttman's lambda-6.
 
@@ -161,6 +163,12 @@ def alpha(
         percentile bootstrap over people (``n_boot`` resamples, ``seed``).
     level : float
         Confidence level.
+    ordinal : bool
+        Ordinal alpha (Zumbo, Gadermann & Zeisser 2007): alpha of the polychoric correlation
+        matrix R (:func:`~evalkit.reliability.polychoric`), ``k/(k−1)·(1 − k/ΣR)``, as
+        ``psych::alpha(polychoric(items)$rho)``. The items must hold whole-number codes;
+        ``estimate`` and ``standardized`` are then the same number, the Feldt and ASE
+        intervals use R and n, and ``ci="bootstrap"`` is not available.
 
     Notes
     -----
@@ -174,6 +182,8 @@ def alpha(
     ----------
     Cronbach (1951) Psychometrika 16:297. Feldt (1965) Psychometrika 30:357.
     Duhachek & Iacobucci (2004) J Appl Psychol 89:792. Guttman (1945) Psychometrika 10:255.
+    Zumbo BD, Gadermann AM, Zeisser C (2007). Ordinal versions of coefficients alpha and
+    theta for Likert rating scales. J Mod Appl Stat Methods 6:21-29.
 
     Examples
     --------
@@ -189,7 +199,16 @@ def alpha(
     df = item_frame(items, missing=missing)
     x = df.to_numpy(dtype=float)
     n, k = x.shape
-    c = cov_matrix(df)
+    if ordinal:
+        if ci == "bootstrap":
+            raise ParameterError(
+                "ordinal alpha has no bootstrap interval here",
+                key="ci",
+                expected="'feldt' or 'ase' with ordinal=True",
+            )
+        c = polychoric_matrix(ordinal_frame(df))[0]
+    else:
+        c = cov_matrix(df)
     est = float(alpha_from_cov(c))
     r = cov_to_cor(c)
     sum_r = r.sum()
@@ -222,7 +241,8 @@ def alpha(
         n=int(n),
         k=int(k),
         level=level,
-        method=f"Cronbach's alpha ({missing}), {ci} interval",
+        method=("ordinal alpha, polychoric" if ordinal else "Cronbach's alpha")
+        + f" ({missing}), {ci} interval",
         standardized=standardized,
         g6=g6,
         ase=ase,

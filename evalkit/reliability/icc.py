@@ -8,13 +8,13 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
+from scipy import optimize, special
 
 from .._validate import check_choice, check_level, numeric_frame, require_columns
 from ..errors import DataError, EvalkitWarning
 from ._common import fast_float_matrix
 
-__all__ = ["icc", "mean_squares"]
+__all__ = ["icc", "mean_squares", "reml_mean_squares"]
 
 _INDEX = ["ICC1", "ICC2", "ICC3", "ICC1k", "ICC2k", "ICC3k"]
 _MCGRAW_WONG = ["ICC(1)", "ICC(A,1)", "ICC(C,1)", "ICC(k)", "ICC(A,k)", "ICC(C,k)"]
@@ -69,6 +69,130 @@ def mean_squares(x: np.ndarray) -> dict[str, float]:
     }
 
 
+def _reml_components(x: np.ndarray) -> tuple[float, float, float]:
+    """REML variance components (targets, raters, residual) of y = mu + a_i + b_j + e from
+    the observed cells of a targets × raters array with NaN for missing ratings.
+
+    The crossed random-intercept model lme4 fits for ``values ~ 1 + (1|id) + (1|items)``:
+    with relative standard deviations theta (Lambda = diag(theta_1 I_n, theta_2 I_k)) and
+    M = Lambda Z'Z Lambda + I, the profiled REML deviance is
+    log|M| + log(1'V^-1 1) + (N - 1) log(r'V^-1 r) (Bates et al. 2015), minimised over
+    theta >= 0 with V^-1 applied through the Woodbury identity.
+    """
+    n, k = x.shape
+    ti, rj = np.nonzero(~np.isnan(x))
+    y = x[ti, rj]
+    big_n = y.size
+    # Z'Z = [[diag(c_t), N], [N', diag(c_r)]] with N the targets x raters incidence counts;
+    # M is handled through the Schur complement of its diagonal target block (O(n k^2))
+    c_t = np.bincount(ti, minlength=n).astype(float)
+    c_r = np.bincount(rj, minlength=k).astype(float)
+    inc = np.zeros((n, k))
+    np.add.at(inc, (ti, rj), 1.0)
+    y_t = np.bincount(ti, y, minlength=n)
+    y_r = np.bincount(rj, y, minlength=k)
+    sy, syy = y.sum(), float(y @ y)
+
+    def parts(theta: np.ndarray) -> tuple[float, float, float]:
+        t1, t2 = float(theta[0]), float(theta[1])
+        a = 1.0 + t1**2 * c_t
+        b = t1 * t2 * inc
+        schur = np.diag(1.0 + t2**2 * c_r) - (b / a[:, None]).T @ b
+        chol = np.linalg.cholesky(schur)
+
+        def half(f: np.ndarray, h: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+            # M^-1 = L^-T L^-1: returns the pieces whose inner products give f'M^-1 g
+            fa = f / np.sqrt(a)
+            return fa, np.linalg.solve(chol, h - b.T @ (f / a))
+
+        one_t, one_r = half(t1 * c_t, t2 * c_r)
+        yy_t, yy_r = half(t1 * y_t, t2 * y_r)
+        c11 = one_t @ one_t + one_r @ one_r
+        c1y = one_t @ yy_t + one_r @ yy_r
+        cyy = yy_t @ yy_t + yy_r @ yy_r
+        xvx = big_n - c11
+        beta = (sy - c1y) / xvx
+        rvr = syy - 2 * beta * sy + beta**2 * big_n - (cyy - 2 * beta * c1y + beta**2 * c11)
+        logdet = float(np.log(a).sum() + 2 * np.log(np.diag(chol)).sum())
+        return logdet, float(xvx), float(rvr)
+
+    def deviance(theta: np.ndarray) -> float:
+        logdet, xvx, rvr = parts(theta)
+        return logdet + np.log(xvx) + (big_n - 1) * np.log(max(rvr, 1e-300))
+
+    best = None
+    for start in ([1.0, 1.0], [0.3, 0.3]):
+        fit = optimize.minimize(
+            deviance,
+            np.array(start),
+            method="L-BFGS-B",
+            bounds=[(0.0, None), (0.0, None)],
+            options={"ftol": 1e-15, "gtol": 1e-10, "maxiter": 2000},
+        )
+        if best is None or fit.fun < best.fun:
+            best = fit
+    theta = best.x
+    theta = _newton_polish(deviance, theta)
+    sigma2 = parts(theta)[2] / (big_n - 1)
+    return float(theta[0] ** 2 * sigma2), float(theta[1] ** 2 * sigma2), float(sigma2)
+
+
+def _newton_polish(f: Any, theta: np.ndarray, steps: int = 20) -> np.ndarray:
+    """A few Newton steps with central-difference derivatives on the free (non-zero)
+    coordinates, to bring a quasi-Newton optimum to full precision."""
+    theta = theta.astype(float).copy()
+    free = np.flatnonzero(theta > 1e-8)
+    for _ in range(steps):
+        if free.size == 0:
+            break
+        h = 1e-4 * np.maximum(theta[free], 1e-3)
+        g = np.empty(free.size)
+        hess = np.empty((free.size, free.size))
+        f0 = f(theta)
+        for a, i in enumerate(free):
+            e = np.zeros_like(theta)
+            e[i] = h[a]
+            fp, fm = f(theta + e), f(theta - e)
+            g[a] = (fp - fm) / (2 * h[a])
+            hess[a, a] = (fp - 2 * f0 + fm) / h[a] ** 2
+            for b in range(a):
+                j = free[b]
+                e2 = np.zeros_like(theta)
+                e2[j] = h[b]
+                hess[a, b] = hess[b, a] = (
+                    f(theta + e + e2) - f(theta + e - e2) - f(theta - e + e2) + f(theta - e - e2)
+                ) / (4 * h[a] * h[b])
+        try:
+            step = np.linalg.solve(hess, g)
+        except np.linalg.LinAlgError:
+            break
+        trial = theta.copy()
+        trial[free] = np.maximum(theta[free] - step, 0.0)
+        if f(trial) > f0 + 1e-12:
+            break
+        theta = trial
+        if np.max(np.abs(step)) < 1e-12:
+            break
+    return theta
+
+
+def reml_mean_squares(x: np.ndarray) -> dict[str, float]:
+    """ANOVA-equivalent mean squares from REML variance components, as ``psych::ICC``
+    with ``lmer = TRUE``: MSB = k·s²_target + s²_e, MSJ = n·s²_rater + s²_e,
+    MSW = s²_e + s²_rater, MSE = s²_e, for n targets and k raters (balanced counts)."""
+    n, k = x.shape
+    s_t, s_r, s_e = _reml_components(x)
+    return {
+        "msb": k * s_t + s_e,
+        "msw": s_e + s_r,
+        "msj": n * s_r + s_e,
+        "mse": s_e,
+        "var_target": s_t,
+        "var_rater": s_r,
+        "var_residual": s_e,
+    }
+
+
 def _wide(data: Any, missing: str) -> tuple[np.ndarray, Sequence[Any], Sequence[Any]]:
     x = fast_float_matrix(data)
     if x is not None:
@@ -83,12 +207,20 @@ def _wide(data: Any, missing: str) -> tuple[np.ndarray, Sequence[Any], Sequence[
         )
     x = df.to_numpy(dtype=float)
     incomplete = np.isnan(x).any(axis=1)
+    if missing == "reml":
+        # psych's ICC(lmer = TRUE) counts targets with no rating at all in n (lmer itself
+        # ignores them), so they are kept as empty rows
+        n_empty = len(data) - len(df)
+        if n_empty:
+            x = np.vstack([x, np.full((n_empty, x.shape[1]), np.nan)])
+        return x, df.index, df.columns
     if incomplete.any():
         if missing == "raise":
             raise DataError(
                 "ICC needs every target rated by every rater; these targets have missing ratings",
                 rows=list(df.index[incomplete]),
-                allowed="complete rows, or missing='omit' to drop these targets",
+                allowed="complete rows, or missing='reml' (unbalanced data, as psych) or "
+                "missing='omit' to drop these targets",
             )
         x = x[~incomplete]
         return x, df.index[~incomplete], df.columns
@@ -168,7 +300,7 @@ def _long(
     x[cell] = y
     x = x.reshape(n, k)
     incomplete = np.isnan(x).any(axis=1)
-    if incomplete.any():
+    if incomplete.any() and missing != "reml":
         if missing == "raise":
             raise DataError(
                 "ICC needs every target rated by every rater (balanced data); "
@@ -176,7 +308,8 @@ def _long(
                 column=targets,
                 values=list(t_labels[incomplete][:10]),
                 rows=list(data.index[np.isin(t_codes, np.flatnonzero(incomplete))]),
-                allowed="complete data, or missing='omit' to drop these targets",
+                allowed="complete data, or missing='reml' (unbalanced data, as psych) or "
+                "missing='omit' to drop these targets",
             )
         x = x[~incomplete]
         t_labels = t_labels[~incomplete]
@@ -212,9 +345,17 @@ def icc(
     data : DataFrame or 2-D array
         Wide (rows = targets, columns = raters), or long with ``targets``, ``raters`` and
         ``ratings`` naming its columns.
-    missing : {"raise", "omit"}
+    missing : {"raise", "omit", "reml"}
         Unbalanced data (a target without every rater's rating) raise a DataError naming the
-        targets, or with ``"omit"`` those targets are dropped.
+        targets, or with ``"omit"`` those targets are dropped. With ``"reml"`` every rating
+        is used, as ``psych::ICC(x, lmer = TRUE)``: the crossed random-effects model
+        ``y = mu + target + rater + e`` is fitted by REML (as lme4's ``lmer``) and the mean
+        squares are rebuilt from the variance components (MSB = k·s²_t + s²_e,
+        MSJ = n·s²_r + s²_e, MSW = s²_e + s²_r, MSE = s²_e); F tests and intervals then use
+        the balanced degrees of freedom, as psych does. With complete data and positive
+        variance components this equals the ANOVA route. ``attrs`` then also holds
+        ``var_target``, ``var_rater`` and ``var_residual``. As in psych, targets (rows of wide
+        data) with no rating at all do not enter the model but count in n.
     level : float
         Confidence level of the intervals.
 
@@ -235,7 +376,7 @@ def icc(
     >>> icc(sf)["icc"].round(2).tolist()        # Shrout & Fleiss (1979), Table 2
     [0.17, 0.29, 0.71, 0.44, 0.62, 0.91]
     """
-    check_choice("missing", missing, ("raise", "omit"))
+    check_choice("missing", missing, ("raise", "omit", "reml"))
     level = check_level(level)
     long_args = (targets, raters, ratings)
     if any(a is not None for a in long_args):
@@ -259,7 +400,7 @@ def icc(
             rows=t_labels,
             allowed="more targets",
         )
-    ms = mean_squares(x)
+    ms = reml_mean_squares(x) if missing == "reml" else mean_squares(x)
     msb, msw, msj, mse = (np.float64(ms[key]) for key in ("msb", "msw", "msj", "mse"))
     if msb == 0 and msw == 0:
         warnings.warn(

@@ -23,6 +23,7 @@ from ._common import (
     rng_from,
     smc,
 )
+from .polychoric import ordinal_frame, polychoric_matrix
 
 __all__ = ["OmegaResult", "omega"]
 
@@ -211,6 +212,7 @@ def omega(
     level: float = 0.95,
     n_boot: int = 1000,
     seed: Any = None,
+    ordinal: bool = False,
 ) -> OmegaResult:
     """McDonald's omega total (one-factor ML model) and, with ``nfactors >= 3``, omega hierarchical.
 
@@ -233,6 +235,11 @@ def omega(
         How missing answers are handled when forming the covariance matrix.
     ci : None or "bootstrap"
         Percentile bootstrap interval for omega total (``n_boot`` resamples, ``seed``).
+    ordinal : bool
+        Fit everything to the polychoric correlation matrix
+        (:func:`~evalkit.reliability.polychoric`) instead of the item covariances, as
+        ``psych::omega(items, poly = TRUE)``; loadings are then standardised. Items must hold
+        whole-number codes; no bootstrap interval.
 
     References
     ----------
@@ -267,7 +274,14 @@ def omega(
             columns=[str(c) for c in df.columns],
             allowed="fewer factors or more items",
         )
-    c = cov_matrix(df)
+    if ordinal:  # psych's poly = TRUE: the model is fitted to the polychoric matrix
+        if ci is not None:
+            raise ParameterError(
+                "ordinal omega has no bootstrap interval here", key="ci", expected="None"
+            )
+        c = polychoric_matrix(ordinal_frame(df))[0]
+    else:
+        c = cov_matrix(df)
     if np.linalg.eigvalsh(c).min() <= 0:
         warnings.warn(
             "the item covariance matrix is not positive definite (pairwise deletion or "
@@ -314,7 +328,7 @@ def omega(
         n=int(len(df)),
         k=int(k),
         level=level,
-        method=f"omega total, one-factor ML ({missing})"
+        method=f"omega total, one-factor ML ({missing}{', polychoric' if ordinal else ''})"
         + (f"; omega hierarchical, Schmid-Leiman with {nfactors} factors" if nfactors >= 3 else ""),
         omega_total=est,
         omega_hierarchical=omega_h,
