@@ -28,7 +28,7 @@ optional ``groups``, and return a result whose ``.to_frame()`` has one row per g
 from __future__ import annotations
 
 from ._common import Indicator, IndicatorTable
-from .benchmark import POLARITIES, compare, trend
+from .benchmark import POLARITIES, TREND_POINTS, compare, trend
 from .funnels import FUNNEL_LEVELS, FUNNEL_STATISTICS, Funnel, funnel, funnel_limits
 from .inequality import SII, quantiles, sii
 from .simple import mean, proportion, rate
@@ -55,4 +55,5 @@ __all__ = [
     "FUNNEL_LEVELS",
     "FUNNEL_STATISTICS",
     "POLARITIES",
+    "TREND_POINTS",
 ]
