@@ -102,6 +102,8 @@ class IndicatorTable(TableResult):
         col = self.table[name]
         if not self.groups and len(col) == 1:
             return float(col.iloc[0])
+        if len(self.groups) == 1:
+            return col.set_axis(pd.Index(self.table[self.groups[0]]))
         if self.groups:
             return col.set_axis(pd.MultiIndex.from_frame(self.table[list(self.groups)]))
         return col

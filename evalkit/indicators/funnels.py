@@ -132,10 +132,10 @@ def _ratio_scale(ratio: np.ndarray, ratio_type: str, multiplier: float) -> np.nd
 def funnel_limits(
     positions: Any,
     statistic: str = "proportion",
-    *,
     average: float | None = None,
     multiplier: float | None = None,
     level: float | None = None,
+    *,
     method: str = "wilson",
     ratio_type: str = "ratio",
     years_of_data: float = 1,
@@ -332,11 +332,11 @@ def funnel(
     n: Any,
     data: pd.DataFrame | None = None,
     labels: Any = None,
-    *,
     statistic: str = "proportion",
+    multiplier: float | None = None,
+    *,
     target: float | None = None,
     method: str = "wilson",
-    multiplier: float | None = None,
     ratio_type: str = "ratio",
     years_of_data: float = 1,
 ) -> Funnel:
@@ -366,12 +366,12 @@ def funnel(
         Area names (or, with ``data``, the name of the label column).
     statistic
         ``"proportion"`` (default), ``"rate"`` or ``"ratio"``.
+    multiplier
+        Scale of ``value`` and the limits (default 100, 100,000 or 1 by statistic).
     target
         Optional centre line: a proportion (0-1), a rate per person, or a ratio.
     method
         ``"wilson"`` (Fingertips, default) or ``"normal"`` (proportions only).
-    multiplier
-        Scale of ``value`` and the limits (default 100, 100,000 or 1 by statistic).
     ratio_type
         ``"ratio"``, ``"isr"`` (× 100) or ``"count"`` (minus 1), as PHE (ratios only).
     years_of_data
