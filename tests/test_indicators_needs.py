@@ -216,3 +216,11 @@ def test_trend_by_group_and_rate():
         t.loc["up", "trend"] == "increasing" and t.loc["flat", "trend"] == "no significant change"
     )
     assert t.loc["up", "first_period"] == 2019 and t.loc["flat", "estimate"] == pytest.approx(1.0)
+
+
+def test_mean_of_one_value_has_no_interval():
+    r = ind.mean(pd.DataFrame({"g": ["a", "b", "b"], "v": [3.0, 1.0, 2.0]}), "v", "g").to_frame()
+    assert r["estimate"].tolist() == [3.0, 1.5]
+    assert np.isnan(r.loc[0, "ci_low"]) and np.isfinite(r.loc[1, "ci_low"])
+    with pytest.raises(DataError, match="no values"):
+        ind.mean(pd.DataFrame({"v": [np.nan]}), "v")

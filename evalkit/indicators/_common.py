@@ -323,7 +323,7 @@ def split_groups(
     if not groups:
         yield {}, df
         return
-    for key, part in df.groupby(groups, sort=True, dropna=False):
+    for key, part in df.groupby(groups, sort=True, dropna=False, observed=True):
         key = key if isinstance(key, tuple) else (key,)
         yield dict(zip(groups, key)), part
 

@@ -234,7 +234,8 @@ def mean(df: pd.DataFrame, value: str, groups: Any = None, level: float = 0.95) 
     Raises
     ------
     DataError
-        A non-numeric value (the rows are named), or a group with fewer than two values.
+        A non-numeric value, or a group without values (the rows are named). A group with
+        one value gets no interval (NaN), as ``phe_mean``.
 
     References
     ----------
@@ -256,15 +257,17 @@ def mean(df: pd.DataFrame, value: str, groups: Any = None, level: float = 0.95) 
     rows = []
     for key, part in split_groups(work, keys):
         v = part["_v"].dropna().to_numpy()
-        if v.size < 2:
+        if v.size == 0:
             raise DataError(
-                f"a mean with an interval needs at least 2 values; this group has {v.size}",
+                "a group has no values",
                 column=value,
                 rows=list(part.index),
-                allowed="two or more non-missing values per group",
+                allowed="at least one non-missing value per group",
             )
-        m, sd = float(v.mean()), float(v.std(ddof=1))
-        t = abs(float(stats.t.ppf((1 - level) / 2, v.size - 1)))
+        m = float(v.mean())
+        # one value: no standard deviation, so no interval (PHE's phe_mean gives NA limits)
+        sd = float(v.std(ddof=1)) if v.size > 1 else np.nan
+        t = abs(float(stats.t.ppf((1 - level) / 2, v.size - 1))) if v.size > 1 else np.nan
         se = sd / np.sqrt(v.size)
         rows.append(
             {
