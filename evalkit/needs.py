@@ -284,7 +284,8 @@ def inequality_table(
     -------
     pandas.DataFrame
         Indexed by ``indicator``: ``label, polarity, sii, ci_low, ci_high, rii, rii_ci_low,
-        rii_ci_high, gap_worse_in`` (``"most deprived"``, ``"least deprived"`` or
+        rii_ci_high, intercept`` (the modelled value at the most deprived end, on the
+        indicator's scale), ``gap_worse_in`` (``"most deprived"``, ``"least deprived"`` or
         ``"neither (interval includes 0)"``).
     """
     info = _check(data, meta)
@@ -334,6 +335,7 @@ def inequality_table(
                 "rii": r["rii"],
                 "rii_ci_low": r["rii_ci_low"],
                 "rii_ci_high": r["rii_ci_high"],
+                "intercept": r["intercept"] * mult,
                 "gap_worse_in": worse,
             }
         )

@@ -126,8 +126,8 @@ def sii_chart(
     """Values by deprivation decile with their intervals and the fitted SII line.
 
     ``deciles`` is :func:`evalkit.needs.decile_values` (decile 1 = most deprived, on the
-    left); ``sii_row`` a row of :func:`evalkit.needs.inequality_table`. The line joins the
-    modelled values at the most and least deprived ends (x from 0 to 1 of the area's
+    left); ``sii_row`` a row of :func:`evalkit.needs.inequality_table` (its ``intercept`` and
+    ``sii``). The line joins the modelled values at the most and least deprived ends (x from 0 to 1 of the area's
     population ranked by deprivation); the SII and RII with their intervals are written
     in the title.
     """
@@ -141,15 +141,13 @@ def sii_chart(
     for x, y, q in zip(mid, d["value"], d["decile"]):
         ax.annotate(str(int(q)), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
     if sii_row is not None and np.isfinite(sii_row.get("sii", np.nan)):
-        w = share.to_numpy()
-        x, y = mid.to_numpy(), d["value"].to_numpy()
-        slope = np.sum(w * (x - np.sum(w * x)) * y) / np.sum(w * (x - np.sum(w * x)) ** 2)
-        icpt = np.sum(w * y) - slope * np.sum(w * x)
+        icpt, slope = sii_row["intercept"], sii_row["sii"]
         ax.plot([0, 1], [icpt, icpt + slope], ls="--", color=PALETTE["vermillion"],
                 label="fitted gradient (slope index of inequality)")  # fmt: skip
+        gap_unit = " percentage points" if unit.strip() == "%" else unit
         sub = (
-            f"SII {sii_row['sii']:.1f}{unit} ({sii_row['ci_low']:.1f} to {sii_row['ci_high']:.1f}); "
-            f"RII {sii_row['rii']:.2f}"
+            f"SII {sii_row['sii']:.1f}{gap_unit} ({sii_row['ci_low']:.1f} to "
+            f"{sii_row['ci_high']:.1f}); RII {sii_row['rii']:.2f}"
         )
         ax.set_title((title + "\n" if title else "") + sub, fontsize=10)
     elif title:
