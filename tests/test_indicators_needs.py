@@ -3,6 +3,8 @@
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from evalkit import indicators as ind
 from evalkit.errors import DataError, EvalkitWarning, ParameterError
@@ -224,3 +226,39 @@ def test_mean_of_one_value_has_no_interval():
     assert np.isnan(r.loc[0, "ci_low"]) and np.isfinite(r.loc[1, "ci_low"])
     with pytest.raises(DataError, match="no values"):
         ind.mean(pd.DataFrame({"v": [np.nan]}), "v")
+
+
+# -- invariants -------------------------------------------------------------------------------
+
+
+@settings(max_examples=30, deadline=None)
+@given(
+    counts=st.lists(st.integers(0, 400), min_size=3, max_size=8),
+    scale=st.floats(0.1, 50.0),
+)
+def test_dsr_ignores_the_scale_of_the_standard_population(counts, scale):
+    d = pd.DataFrame({"x": counts, "n": [5000.0 + 100 * i for i in range(len(counts))]})
+    d["w"] = [1000.0 + 500 * (i % 3) for i in range(len(counts))]
+    a = ind.dsr(d, "x", "n", "w").to_frame()
+    b = ind.dsr(d.assign(w=d["w"] * scale), "x", "n", "w").to_frame()
+    pd.testing.assert_frame_equal(a, b, rtol=1e-9)
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(st.integers(0, 20), min_size=10, max_size=40), seed=st.integers(0, 99))
+def test_quantiles_do_not_depend_on_row_order(values, seed):
+    d = pd.DataFrame({"v": values})
+    shuffled = d.sample(frac=1, random_state=seed)
+    a = ind.quantiles(d, "v", n=5)["quantile"]
+    b = ind.quantiles(shuffled, "v", n=5)["quantile"].sort_index()
+    pd.testing.assert_series_equal(a, b)
+    assert a.between(1, 5).all()
+
+
+@settings(max_examples=20, deadline=None)
+@given(shift=st.floats(-50, 50), scale=st.floats(0.2, 5.0))
+def test_sii_is_linear_in_the_values(shift, scale):
+    s = _deciles(("A",))
+    base = ind.sii(s, "decile", "value", "pop").estimate
+    moved = ind.sii(s.assign(value=s["value"] * scale + shift), "decile", "value", "pop")
+    assert moved.estimate == pytest.approx(base * scale, rel=1e-9, abs=1e-12)
