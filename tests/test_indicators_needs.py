@@ -262,3 +262,11 @@ def test_sii_is_linear_in_the_values(shift, scale):
     base = ind.sii(s, "decile", "value", "pop").estimate
     moved = ind.sii(s.assign(value=s["value"] * scale + shift), "decile", "value", "pop")
     assert moved.estimate == pytest.approx(base * scale, rel=1e-9, abs=1e-12)
+
+
+def test_isr_allows_a_zero_band_but_not_a_zero_group():
+    d = pd.DataFrame({"g": ["a", "a", "b", "b"], "x": [3, 4, 0, 0], "n": [100, 0, 0, 0],
+                      "rx": [5, 6, 5, 6], "rn": [1000, 1000, 1000, 1000]})  # fmt: skip
+    assert ind.isr(d[d["g"] == "a"], "x", "n", "rx", "rn").estimate == pytest.approx(14.0)
+    with pytest.raises(DataError, match=r"rows 2, 3: the group's expected count is zero"):
+        ind.isr(d, "x", "n", "rx", "rn", groups="g")

@@ -315,6 +315,14 @@ def isr(
     for key, part in split_groups(work, keys):
         observed = float(part["_x"].sum())
         expected = float((np.nan_to_num(part["_rx"]) / part["_rn"] * part["_n"]).sum())
+        reject_rows(
+            np.full(len(part), expected <= 0),
+            "the group's expected count is zero (its populations, or the reference "
+            "counts, are all zero)",
+            column=population,
+            index=part.index,
+            allowed="a population above 0 in at least one age band with reference events",
+        )
         if kind == "rate":
             scale = float(np.nansum(part["_rx"]) / part["_rn"].sum() * multiplier)
         else:
