@@ -1,0 +1,205 @@
+"""Needs-assessment figures: a Fingertips-style spine chart, an inequality (SII) chart and
+small-multiple trends (presentation layer; matplotlib imported lazily).
+
+Colours are the colour-blind-safe Okabe-Ito palette, and every colour also carries a word:
+the comparison is written beside each spine ("better", "similar", "worse"), markers differ in
+shape, and the legends name them, so nothing depends on telling colours apart.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from .style import PALETTE, new_figure, use_house_style
+
+__all__ = ["COMPARISON_STYLE", "spine_chart", "sii_chart", "trend_multiples"]
+
+#: comparison -> (colour, marker, word shown); blue for better, vermillion for worse
+COMPARISON_STYLE = {
+    "better": (PALETTE["blue"], "o", "better"),
+    "higher": (PALETTE["sky"], "^", "higher"),
+    "similar": (PALETTE["yellow"], "s", "similar"),
+    "lower": (PALETTE["purple"], "v", "lower"),
+    "worse": (PALETTE["vermillion"], "D", "worse"),
+    "not compared": ("white", "o", "not compared"),
+}
+
+
+def _spine_position(value: Any, bench: float, spread: float, sign: float) -> Any:
+    return 0.5 + 0.5 * sign * (np.asarray(value, dtype=float) - bench) / spread
+
+
+def spine_chart(summary: pd.DataFrame, *, title: str | None = None, area_name: str = "area") -> Any:
+    """A spine chart of the area's indicators, in the style of the Fingertips area profiles.
+
+    Each row is an indicator: the benchmark is the centre line, the light band runs from the
+    worst to the best area, the darker band covers the middle half of the areas (25th to 75th
+    percentile), and the marker is this area's value, its colour, shape and the word beside it
+    saying how it compares with the benchmark. Better is always to the right (the scale of a
+    "low is good" indicator is reversed); each half of a row is scaled to the farther of the
+    worst and best areas, as Fingertips does.
+
+    Parameters
+    ----------
+    summary
+        :func:`evalkit.needs.area_summary`.
+    title, area_name
+        Figure title and the area's name (for the legend).
+    """
+    use_house_style()
+    from matplotlib.figure import Figure
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    n = len(summary)
+    fig = Figure(figsize=(9.0, 0.55 * n + 1.6), layout="constrained")
+    ax = fig.add_subplot()
+    for i, (_, row) in enumerate(summary.iloc[::-1].iterrows()):
+        sign = -1.0 if row["polarity"] == "low is good" else 1.0
+        bench = row["benchmark"]
+        lows = [row["area_min"], row["area_max"], row["value"]]
+        spread = np.nanmax(np.abs(np.asarray(lows, dtype=float) - bench)) or 1.0
+        pos = {k: _spine_position(row[k], bench, spread, sign)
+               for k in ("area_min", "area_q25", "area_q75", "area_max", "value")}  # fmt: skip
+        lo, hi = sorted((pos["area_min"], pos["area_max"]))
+        ax.barh(i, hi - lo, left=lo, height=0.5, color="#D9D9D9", edgecolor="none")
+        lo, hi = sorted((pos["area_q25"], pos["area_q75"]))
+        ax.barh(i, hi - lo, left=lo, height=0.5, color="#A6A6A6", edgecolor="none")
+        colour, marker, word = COMPARISON_STYLE.get(
+            row["comparison"], COMPARISON_STYLE["not compared"]
+        )
+        ax.scatter(pos["value"], i, s=70, marker=marker, color=colour, edgecolors="black",
+                   linewidths=0.8, zorder=3)  # fmt: skip
+        ax.text(1.04, i, word, va="center", fontsize=9, transform=ax.get_yaxis_transform())
+    ax.axvline(0.5, color=PALETTE["black"], lw=1.2)
+    ax.set_yticks(range(n))
+    ax.set_yticklabels([_wrap(label) for label in summary["label"].iloc[::-1]], fontsize=8)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xticks([0.0, 0.5, 1.0])
+    ax.set_xticklabels(["worst area", "benchmark", "best area"])
+    ax.grid(False)
+    ax.set_title(title or f"{area_name} compared with the benchmark and the other areas")
+    used = [c for c in COMPARISON_STYLE if c in set(summary["comparison"])]
+    handles = [
+        Patch(color="#D9D9D9", label="range of areas"),
+        Patch(color="#A6A6A6", label="middle half of areas"),
+        Line2D([], [], color=PALETTE["black"], lw=1.2, label="benchmark"),
+    ] + [
+        Line2D(
+            [],
+            [],
+            ls="",
+            marker=COMPARISON_STYLE[c][1],
+            markerfacecolor=COMPARISON_STYLE[c][0],
+            markeredgecolor="black",
+            label=f"{area_name}: {COMPARISON_STYLE[c][2]}",
+        )  # fmt: skip
+        for c in used
+    ]
+    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
+    return fig
+
+
+def _wrap(text: str, width: int = 45) -> str:
+    words, lines, line = str(text).split(), [], ""
+    for w in words:
+        if len(line) + len(w) + 1 > width and line:
+            lines.append(line)
+            line = w
+        else:
+            line = f"{line} {w}".strip()
+    lines.append(line)
+    return "\n".join(lines[:4])
+
+
+def sii_chart(
+    deciles: pd.DataFrame,
+    sii_row: pd.Series | None = None,
+    *,
+    ax: Any = None,
+    title: str | None = None,
+    unit: str = "",
+) -> Any:
+    """Values by deprivation decile with their intervals and the fitted SII line.
+
+    ``deciles`` is :func:`evalkit.needs.decile_values` (decile 1 = most deprived, on the
+    left); ``sii_row`` a row of :func:`evalkit.needs.inequality_table` (its ``intercept`` and
+    ``sii``). The line joins the modelled values at the most and least deprived ends (x from 0 to 1 of the area's
+    population ranked by deprivation); the SII and RII with their intervals are written
+    in the title.
+    """
+    fig, ax = new_figure(ax, figsize=(6.4, 3.8))
+    d = deciles.sort_values("decile")
+    share = d["population"] / d["population"].sum()
+    mid = np.cumsum(share) - share / 2
+    ax.errorbar(mid, d["value"], yerr=[d["value"] - d["ci_low"], d["ci_high"] - d["value"]],
+                fmt="o", color=PALETTE["blue"], ecolor=PALETTE["grey"], capsize=3,
+                label="decile value with 95% interval")  # fmt: skip
+    for x, y, q in zip(mid, d["value"], d["decile"]):
+        ax.annotate(str(int(q)), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+    if sii_row is not None and np.isfinite(sii_row.get("sii", np.nan)):
+        icpt, slope = sii_row["intercept"], sii_row["sii"]
+        ax.plot([0, 1], [icpt, icpt + slope], ls="--", color=PALETTE["vermillion"],
+                label="fitted gradient (slope index of inequality)")  # fmt: skip
+        gap_unit = " percentage points" if unit.strip() == "%" else unit
+        sub = (
+            f"SII {sii_row['sii']:.1f}{gap_unit} ({sii_row['ci_low']:.1f} to "
+            f"{sii_row['ci_high']:.1f}); RII {sii_row['rii']:.2f}"
+        )
+        ax.set_title((title + "\n" if title else "") + sub, fontsize=10)
+    elif title:
+        ax.set_title(title)
+    ax.set_xlim(-0.02, 1.02)
+    ax.set_xticks([0, 0.5, 1])
+    ax.set_xticklabels(["most deprived", "middle", "least deprived"])
+    ax.set_xlabel("population ranked by deprivation (numbers: deciles)")
+    ax.set_ylabel(f"value{(' (' + unit.strip() + ')') if unit.strip() else ''}")
+    ax.legend(fontsize=8, loc="best")
+    return fig
+
+
+def trend_multiples(
+    trends: pd.DataFrame,
+    *,
+    area_id: str,
+    benchmark_id: str = "NAT",
+    area_name: str = "area",
+    benchmark_name: str = "benchmark",
+    columns: int = 3,
+) -> Any:
+    """Small multiples: one panel per indicator, the area's yearly values with their
+    intervals (blue circles, solid line) and the benchmark (black squares, dashed line).
+
+    ``trends`` is :func:`evalkit.needs.trend_table`.
+    """
+    use_house_style()
+    from matplotlib.figure import Figure
+    from matplotlib.ticker import MaxNLocator
+
+    names = list(dict.fromkeys(trends["indicator"]))
+    rows = int(np.ceil(len(names) / columns))
+    fig = Figure(figsize=(3.2 * columns, 2.4 * rows + 0.6), layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for k, name in enumerate(names):
+        ax = axes[k // columns][k % columns]
+        part = trends[trends["indicator"] == name]
+        own = part[part["area_id"] == area_id].sort_values("year")
+        ben = part[part["area_id"] == benchmark_id].sort_values("year")
+        ax.fill_between(own["year"], own["ci_low"], own["ci_high"], color=PALETTE["sky"],
+                        alpha=0.3, linewidth=0)  # fmt: skip
+        ax.plot(own["year"], own["value"], "-o", color=PALETTE["blue"], ms=4, label=area_name)
+        ax.plot(ben["year"], ben["value"], "--s", color=PALETTE["black"], ms=3,
+                label=benchmark_name)  # fmt: skip
+        ax.set_title(_wrap(part["label"].iloc[0], 38), fontsize=8)
+        ax.tick_params(labelsize=7)
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    for k in range(len(names), rows * columns):
+        axes[k // columns][k % columns].set_visible(False)
+    handles, labels = axes[0][0].get_legend_handles_labels()
+    fig.legend(handles, [f"{lab} (shaded: 95% interval)" if i == 0 else lab
+                         for i, lab in enumerate(labels)],
+               loc="outside lower center", ncol=2, fontsize=8)  # fmt: skip
+    return fig

@@ -1,0 +1,103 @@
+"""Section functions (evalkit.needs) and figures (evalkit.plots.needs) of the needs page."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from evalkit import indicators as ind
+from evalkit import needs
+from evalkit.errors import DataError, EvalkitWarning, ParameterError
+from evalkit.simulate_needs import needs_data, needs_indicators
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return needs_data(n_areas=4, seed=11), needs_indicators()
+
+
+def test_area_summary_matches_the_indicator_functions(demo):
+    data, meta = demo
+    s = needs.area_summary(data, meta, "A02")
+    assert list(s.index) == list(meta["indicator"])
+    last = data[(data["year"] == data["year"].max()) & (data["area_id"] == "A02")]
+    smoke = last[last["indicator"] == "smoking_at_delivery"]
+    p = ind.proportion(int(smoke["numerator"].sum()), int(smoke["denominator"].sum()),
+                       multiplier=100)  # fmt: skip
+    row = s.loc["smoking_at_delivery"]
+    assert (row["value"], row["ci_low"], row["ci_high"]) == pytest.approx(
+        (p.estimate, p.ci_low, p.ci_high)
+    )
+    mh = last[last["indicator"] == "mental_health_admissions_15_44"]
+    d = ind.dsr(mh, "numerator", "denominator", "standard_population")
+    assert s.loc["mental_health_admissions_15_44", "value"] == pytest.approx(d.estimate)
+    assert set(s["comparison"]) <= set(needs.COMPARISON_WORDS)
+    assert (s["area_min"] <= s["area_max"]).all() and (s["n_areas"] == 4).all()
+    assert set(s["trend"]) <= {"increasing", "decreasing", "no significant change"}
+
+
+def test_comparison_follows_polarity(demo):
+    data, meta = demo
+    s = needs.area_summary(data, meta, "A01")
+    for _, row in s.iterrows():
+        if row["comparison"] in ("better", "worse"):
+            above = row["ci_low"] > row["benchmark"]
+            good_high = row["polarity"] == "high is good"
+            assert (row["comparison"] == "better") == (above == good_high)
+
+
+def test_inequality_table_and_sentences(demo):
+    data, meta = demo
+    iq = needs.inequality_table(data, meta, "NAT", n_sim=2000)
+    assert len(iq) == len(meta)  # the national total has events in every decile
+    with pytest.warns(EvalkitWarning, match="too few deciles"):
+        small = needs.inequality_table(data, meta, "A04", n_sim=2000)
+    assert len(small) < len(meta)
+    assert iq.loc["smoking_at_delivery", "gap_worse_in"] == "most deprived"
+    assert iq.loc["breastfeeding_6_8_weeks", "sii"] > 0  # more breastfeeding when less deprived
+    s = needs.area_summary(data, meta, "A01")
+    text = needs.summary_sentences(s, iq, area_name="Birchmere")
+    assert any("slope index of inequality" in t for t in text)
+    assert all(isinstance(t, str) and t.endswith(".") for t in text)
+
+
+def test_tables_for_trends_and_standardised_rates(demo):
+    data, meta = demo
+    tt = needs.trend_table(data, meta, "A03")
+    assert set(tt["area_id"]) == {"A03", "NAT"} and tt["year"].nunique() == 6
+    st = needs.standardised_table(data, meta, "A03")
+    assert set(st["indicator"]) == {"mental_health_admissions_15_44", "alcohol_admissions_15_44"}
+    assert (st["crude"] > 0).all()
+
+
+def test_bad_tables_are_refused(demo):
+    data, meta = demo
+    with pytest.raises(DataError, match="no area 'Z99'"):
+        needs.area_summary(data, meta, "Z99")
+    with pytest.raises(DataError, match="indicator"):
+        needs.area_summary(data, pd.concat([meta, meta.iloc[[0]]]), "A01")
+    with pytest.raises(ParameterError, match="polarity"):
+        needs.area_summary(data, meta.assign(polarity="up"), "A01")
+    with pytest.raises(DataError, match="denominator"):
+        needs.area_summary(data.drop(columns="denominator"), meta, "A01")
+
+
+def test_figures_say_every_colour_in_words(demo):
+    from matplotlib.figure import Figure
+
+    from evalkit.plots import needs as pn
+
+    data, meta = demo
+    s = needs.area_summary(data, meta, "A01")
+    fig = pn.spine_chart(s, area_name="Alderbrook Vale")
+    assert isinstance(fig, Figure)
+    words = {t.get_text() for t in fig.axes[0].texts}
+    assert words == set(s["comparison"])  # each row's marker colour is also written out
+    legend = {t.get_text() for t in fig.legends[0].get_texts()}
+    assert {f"Alderbrook Vale: {w}" for w in s["comparison"]} <= legend
+    dv = needs.decile_values(data, meta, "NAT", "smoking_at_delivery")
+    assert list(dv["decile"]) == list(range(1, 11)) and np.isfinite(dv["se"]).all()
+    iq = needs.inequality_table(data[data["indicator"] == "smoking_at_delivery"], meta, "NAT",
+                                n_sim=2000)  # fmt: skip
+    assert isinstance(pn.sii_chart(dv, iq.loc["smoking_at_delivery"], unit="%"), Figure)
+    tm = pn.trend_multiples(needs.trend_table(data, meta, "A01"), area_id="A01")
+    assert len([a for a in tm.axes if a.get_visible()]) == len(meta)
