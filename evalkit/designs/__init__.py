@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from .ancova import ancova, baseline_equivalence
 from .did import did
+from .impute import pool_rubin
 from .its import its
 from .meta import meta_analysis
 from .multilevel import multilevel
@@ -28,6 +29,7 @@ __all__ = [
     "meta_analysis",
     "multilevel",
     "prepost",
+    "pool_rubin",
     "propensity",
     "synthetic_control",
 ]
