@@ -15,13 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from .._validate import check_level, numeric_array
 from ..errors import DataError, ParameterError
 from ..results import Result
 
-__all__ = ["pool_rubin", "RubinPool", "impute_chained", "LAMBDA_FLOOR"]
+__all__ = ["pool_rubin", "RubinPool", "LAMBDA_FLOOR"]
 
 #: mice's ``barnard.rubin`` raises λ to at least this value before computing the df
 LAMBDA_FLOOR = 1e-4
@@ -150,9 +149,7 @@ def pool_rubin(
             expected="m of at least 2 (20 or more is usual)",
         )
     if np.any(u < 0):
-        raise DataError(
-            "variances must not be negative", values=list(u[u < 0][:5]), allowed="≥ 0"
-        )
+        raise DataError("variances must not be negative", values=list(u[u < 0][:5]), allowed="≥ 0")
     try:
         dfcom = float(df_complete)
     except (TypeError, ValueError):
