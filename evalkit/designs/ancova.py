@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_level
+from .._validate import check_level, check_positive_int
 from ..errors import DataError, ParameterError
 from ..results import Result
 from ._common import (
@@ -26,6 +26,7 @@ from ._common import (
     treatment_design,
     treatment_indicator,
 )
+from .clustered import choose_se, cluster_inference
 
 __all__ = ["ancova", "AncovaResult", "baseline_equivalence"]
 
@@ -62,6 +63,15 @@ class AncovaResult(Result):
     anova: pd.DataFrame = field(repr=False)
     equivalence: pd.DataFrame = field(repr=False)
     missing_by_column: dict = field(repr=False, default_factory=dict)
+    se_method: str = "HC3"
+    se_reason: str = ""
+    n_boot: int | None = None
+    missing: str = "listwise"
+    m: int | None = None
+    fmi: float = math.nan
+    complete_case_estimate: float = math.nan
+    complete_case_ci_low: float = math.nan
+    complete_case_ci_high: float = math.nan
 
     _title = "ANCOVA: adjusted difference"
 
@@ -215,6 +225,11 @@ def ancova(
     covariates: Sequence[str] = (),
     cluster: str | None = None,
     level: float = 0.95,
+    se: str | None = None,
+    n_boot: int = 9999,
+    seed: int | None = None,
+    missing: str = "listwise",
+    m: int = 20,
 ) -> AncovaResult:
     r"""Adjusted difference between a served and a comparison group (ANCOVA).
 
@@ -303,31 +318,28 @@ def ancova(
             f"{n} rows are too few for {xmat.shape[1]} model terms", columns=list(design.columns)
         )
 
-    import statsmodels.api as sm
-
     n_clusters = None
+    groups = None
     if cluster:
-        groups = pd.factorize(data[cluster])[0]
+        groups = pd.factorize(data[cluster], sort=True)[0]
         n_clusters, _, _ = cluster_checks(groups, t, column=cluster)
-        fit_kw = {
-            "cov_type": "cluster",
-            "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True},
-        }
-        dfree = float(n_clusters - 1)
-        se_type = "cluster-robust CR1"
-    else:
-        fit_kw = {"cov_type": "HC3"}
-        dfree = float(n - xmat.shape[1])
-        se_type = "HC3"
-    fit = sm.OLS(y, xmat).fit(**fit_kw)
-    est, se = float(fit.params[1]), float(fit.bse[1])
-    lo, hi = t_interval(est, se, dfree, level)
-    p = t_pvalue(est / se, dfree)
+    method, _ = choose_se(se, n_clusters)
+    if method == "wild":
+        n_boot = check_positive_int("n_boot", n_boot, minimum=99)
+    inf, ses, dfs = cluster_inference(
+        xmat, y, groups, 1, se=se, level=level, n_boot=n_boot, seed=seed
+    )
+    est, se_est, dfree = inf.estimate, inf.se, inf.df
+    lo, hi, p = inf.ci_low, inf.ci_high, inf.p
+    se_type = inf.label
 
-    unadj_x = xmat[:, :2]
-    fit0 = sm.OLS(y, unadj_x).fit(**fit_kw)
-    dfree0 = dfree if cluster else float(n - 2)
-    u_lo, u_hi = t_interval(float(fit0.params[1]), float(fit0.bse[1]), dfree0, level)
+    inf0, _, _ = cluster_inference(
+        xmat[:, :2], y, groups, 1, se=se, level=level, n_boot=n_boot, seed=seed
+    )
+    u_lo, u_hi = inf0.ci_low, inf0.ci_high
+    params = np.linalg.lstsq(xmat, y, rcond=None)[0]
+    resid = y - xmat @ params
+    r_squared = 1.0 - float(resid @ resid) / float(np.sum((y - y.mean()) ** 2))
 
     yt, yc = y[t == 1], y[t == 0]
     nt, nc = len(yt), len(yc)
@@ -344,11 +356,14 @@ def ancova(
     else:
         g = g_lo = g_hi = math.nan
 
-    coefs = pd.DataFrame({"term": list(design.columns), "estimate": fit.params, "se": fit.bse})
-    cis = [t_interval(b, s, dfree, level) for b, s in zip(fit.params, fit.bse)]
+    coefs = pd.DataFrame({"term": list(design.columns), "estimate": params, "se": ses, "df": dfs})
+    cis = [t_interval(b, s, d, level) for b, s, d in zip(params, ses, dfs)]
     coefs["ci_low"] = [c[0] for c in cis]
     coefs["ci_high"] = [c[1] for c in cis]
-    coefs["p"] = [t_pvalue(b / s, dfree) for b, s in zip(fit.params, fit.bse)]
+    coefs["p"] = [t_pvalue(b / s, d) for b, s, d in zip(params, ses, dfs)]
+    if method == "wild":
+        # the bootstrap covers the treatment coefficient; other rows keep CR2
+        coefs.loc[1, ["se", "df", "ci_low", "ci_high", "p"]] = [se_est, dfree, lo, hi, p]
 
     terms = {treatment: t[:, None]}
     for c in adjust:
@@ -362,7 +377,7 @@ def ancova(
 
     return AncovaResult(
         estimate=est,
-        se=se,
+        se=se_est,
         ci_low=lo,
         ci_high=hi,
         p=p,
@@ -374,7 +389,7 @@ def ancova(
         g=g,
         g_ci_low=g_lo,
         g_ci_high=g_hi,
-        unadjusted=float(fit0.params[1]),
+        unadjusted=inf0.estimate,
         unadjusted_ci_low=u_lo,
         unadjusted_ci_high=u_hi,
         mean_treated=float(yt.mean()),
@@ -384,9 +399,12 @@ def ancova(
         n_control=nc,
         n_dropped=deletion.n_dropped,
         n_clusters=n_clusters,
-        r_squared=float(fit.rsquared),
+        r_squared=r_squared,
         coefficients=coefs.reset_index(drop=True),
         anova=anova,
         equivalence=equiv,
         missing_by_column=deletion.missing_by_column,
+        se_method=inf.method,
+        se_reason=inf.reason,
+        n_boot=inf.n_boot,
     )
