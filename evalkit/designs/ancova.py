@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_level, check_positive_int
+from .._validate import check_choice, check_level, check_positive_int, require_columns
 from ..errors import DataError, ParameterError
 from ..results import Result
 from ._common import (
@@ -27,6 +29,7 @@ from ._common import (
     treatment_indicator,
 )
 from .clustered import choose_se, cluster_inference
+from .impute import check_mi, impute_chained, pool_rubin
 
 __all__ = ["ancova", "AncovaResult", "baseline_equivalence"]
 
@@ -290,8 +293,23 @@ def ancova(
     True
     """
     level = check_level(level)
+    missing = check_choice("missing", missing, ("listwise", "mi"))
     covariates = as_list(covariates, key="covariates")
     adjust = ([baseline] if baseline is not None else []) + covariates
+    if missing == "mi":
+        return _ancova_mi(
+            df,
+            outcome=outcome,
+            treatment=treatment,
+            baseline=baseline,
+            covariates=covariates,
+            cluster=cluster,
+            level=level,
+            se=se,
+            m=m,
+            seed=seed,
+            n_boot=n_boot,
+        )
     for c in adjust + ([cluster] if cluster else []):
         if c in (outcome, treatment):
             raise ParameterError(
@@ -407,4 +425,131 @@ def ancova(
         se_method=inf.method,
         se_reason=inf.reason,
         n_boot=inf.n_boot,
+    )
+
+
+def _ancova_mi(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    baseline: str | None,
+    covariates: list[str],
+    cluster: str | None,
+    level: float,
+    se: str | None,
+    m: int,
+    seed: int | None,
+    n_boot: int,
+) -> AncovaResult:
+    """:func:`ancova` with ``missing="mi"``: chained-equations MI, pooled by Rubin's rules."""
+    adjust = ([baseline] if baseline is not None else []) + covariates
+    require_columns(df, [outcome, treatment] + adjust + ([cluster] if cluster else []))
+    m = check_mi(m, df[outcome], column=outcome)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*rows dropped because of missing values")
+        cc = ancova(
+            df,
+            outcome=outcome,
+            treatment=treatment,
+            baseline=baseline,
+            covariates=covariates,
+            cluster=cluster,
+            level=level,
+            se=se,
+            n_boot=n_boot,
+            seed=seed,
+        )
+    numeric = [outcome] + [
+        c
+        for c in adjust
+        if pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
+    ]
+    # rows need the treatment, the cluster and any text covariate: those are not imputed
+    fixed = [treatment] + [c for c in adjust if c not in numeric] + ([cluster] if cluster else [])
+    base, deletion = listwise(df, fixed, warn=False)
+    t = treatment_indicator(base, treatment)
+    for c in numeric:
+        numeric_column(base, c)
+    frame = pd.concat(
+        [base[numeric].astype(float), pd.Series(t, index=base.index, name="__treatment__")],
+        axis=1,
+    )
+    others = [c for c in adjust if c not in numeric]
+    if others:
+        frame = pd.concat([frame, expand_covariates(base, others, drop_first=True)], axis=1)
+    groups = pd.factorize(base[cluster], sort=True)[0] if cluster else None
+    n_clusters = int(len(np.unique(groups))) if cluster else None
+    method, reason = choose_se(se, n_clusters)
+    if method == "wild":
+        method = "CR2"
+        reason += (
+            "; with multiple imputation the pooled analysis uses CR2 with Satterthwaite df, "
+            "because Rubin's rules need a variance from each imputed data set"
+        )
+    ests, variances, dfs, coef_est, coef_var = [], [], [], [], []
+    for imp in impute_chained(frame, m=m, seed=seed):
+        data = base.copy()
+        data[numeric] = imp[numeric]
+        design = treatment_design(data, treatment, t, adjust)
+        xmat = design.to_numpy(dtype=float)
+        y = data[outcome].to_numpy(dtype=float)
+        inf, ses, dfi = cluster_inference(xmat, y, groups, 1, se=method, level=level)
+        ests.append(inf.estimate)
+        variances.append(inf.se**2)
+        dfs.append(inf.df)
+        coef_est.append(np.linalg.lstsq(xmat, y, rcond=None)[0])
+        coef_var.append(ses**2)
+    df_complete = float(np.mean(dfs))
+    pooled = pool_rubin(ests, variances, df_complete, level=level)
+    coef_rows = []
+    for k, term in enumerate(cc.coefficients["term"]):
+        pk = pool_rubin(
+            [c[k] for c in coef_est], [v[k] for v in coef_var], df_complete, level=level
+        )
+        coef_rows.append(
+            {
+                "term": term,
+                "estimate": pk.estimate,
+                "se": pk.se,
+                "df": pk.df,
+                "ci_low": pk.ci_low,
+                "ci_high": pk.ci_high,
+                "p": pk.p,
+                "fmi": pk.fmi,
+            }
+        )
+    n = len(base)
+    omega = 1 - 3 / (4 * n - 9)
+    scale = omega / cc.sd_pooled if cc.sd_pooled > 0 else math.nan
+    return dataclasses.replace(
+        cc,
+        estimate=pooled.estimate,
+        se=pooled.se,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        p=pooled.p,
+        n=n,
+        df=pooled.df,
+        method=(
+            f"ANCOVA (OLS regression adjustment) on {m} multiply imputed data sets "
+            "(chained equations, predictive mean matching), Rubin's rules with "
+            "Barnard-Rubin df"
+        ),
+        se_type=f"{inf.label} within imputations",
+        se_method=method,
+        se_reason=reason,
+        n_boot=None,
+        g=pooled.estimate * scale,
+        g_ci_low=pooled.ci_low * scale,
+        g_ci_high=pooled.ci_high * scale,
+        n_dropped=deletion.n_dropped,
+        missing_by_column={c: int(df[c].isna().sum()) for c in numeric if df[c].isna().any()},
+        coefficients=pd.DataFrame(coef_rows),
+        missing="mi",
+        m=m,
+        fmi=pooled.fmi,
+        complete_case_estimate=cc.estimate,
+        complete_case_ci_low=cc.ci_low,
+        complete_case_ci_high=cc.ci_high,
     )
