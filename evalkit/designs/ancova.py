@@ -237,11 +237,32 @@ def ancova(
     r"""Adjusted difference between a served and a comparison group (ANCOVA).
 
     Fits :math:`y_i = \beta_0 + \tau T_i + \gamma\,\text{baseline}_i + \delta' x_i + e_i` by
-    ordinary least squares; :math:`\hat\tau` is the adjusted difference. Standard errors
-    are HC3 heteroscedasticity-consistent (MacKinnon & White 1985), or cluster-robust
-    (CR1, Liang & Zeger 1986, small-sample factor :math:`G/(G-1)\cdot(N-1)/(N-K)`) when
-    ``cluster`` is given; the interval uses *t* with *N − K* df (HC3) or *G − 1* df
-    (clusters), as Stata and ``statsmodels`` do.
+    ordinary least squares; :math:`\hat\tau` is the adjusted difference. ``se`` chooses the
+    standard error and interval (:mod:`evalkit.designs.clustered`):
+
+    - ``"HC3"`` (the default without ``cluster``): heteroscedasticity-consistent
+      (MacKinnon & White 1985), *t* with *N − K* df;
+    - ``"CR1"``: cluster-robust (Liang & Zeger 1986) with the factor
+      :math:`G/(G-1)\cdot(N-1)/(N-K)`, *t* with *G − 1* df, as Stata and ``statsmodels``;
+    - ``"CR2"``: Bell & McCaffrey's bias-reduced cluster-robust SE with Satterthwaite df,
+      as R's ``clubSandwich::coef_test(fit, vcov = "CR2", cluster, test = "Satterthwaite")``;
+    - ``"wild"``: restricted wild cluster bootstrap (Webb's six-point weights below 12
+      clusters, Rademacher otherwise; ``n_boot`` replications, ``seed``), p-value and
+      interval by test inversion; ``se`` is then the CR1 SE and ``df`` NaN;
+    - ``"auto"`` (the default with ``cluster``): CR2 from
+      :data:`~evalkit.designs.clustered.AUTO_WILD_BELOW` = 12 clusters up, the wild
+      bootstrap below.
+
+    ``se_method`` holds the method used and ``se_reason`` why; ``df`` the degrees of freedom.
+
+    ``missing="mi"`` replaces listwise deletion by multiple imputation: ``m`` data sets
+    completed by chained equations (our own implementation, predictive mean matching, with
+    the outcome, treatment, baseline and numeric covariates in the imputation model; see
+    :func:`evalkit.designs.impute.impute_chained`), each analysed as above (``"wild"`` falls
+    back to CR2, as Rubin's rules need a variance), pooled by :func:`pool_rubin` with
+    Barnard–Rubin df; ``fmi`` is the fraction of missing information and
+    ``complete_case_estimate`` (with interval) the listwise result. The unadjusted
+    difference, group means and the equivalence table stay on complete cases.
 
     Hedges' *g* (What Works Clearinghouse): :math:`g = \omega\hat\tau/s_{pooled}`, where
     :math:`s_{pooled}` is the unadjusted pooled within-group SD of the outcome and
@@ -265,6 +286,14 @@ def ancova(
         Optional cluster identifier (e.g. children's centre) for cluster-robust SEs.
     level
         Confidence level.
+    se
+        ``"HC3"``, ``"CR1"``, ``"CR2"``, ``"wild"`` or ``"auto"``; default ``"auto"`` with a
+        cluster and ``"HC3"`` without. CR1, CR2 and wild need ``cluster``.
+    n_boot, seed
+        Replications and random seed of the wild cluster bootstrap (and the seed of the
+        imputations).
+    missing, m
+        ``"listwise"`` (default) or ``"mi"`` with ``m`` imputations (at least 2).
 
     Returns
     -------
@@ -281,6 +310,10 @@ def ancova(
     MacKinnon, J. G. & White, H. (1985). *J Econometrics* 29, 305–325.
     Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust
     inference. *J Human Resources* 50, 317–372.
+    Pustejovsky, J. E. & Tipton, E. (2018). Small-sample methods for cluster-robust variance
+    estimation and hypothesis testing in fixed effects models. *J Bus Econ Stat* 36, 672–683.
+    Roodman, D. et al. (2019). Fast and wild: bootstrap inference in Stata using boottest.
+    *Stata J* 19, 4–60.
 
     Examples
     --------
