@@ -503,8 +503,10 @@ def _richardson(f: Any, h0: float, r: int = 4) -> Any:
 
 
 def _steps(x: np.ndarray) -> np.ndarray:
-    # numDeriv's default step: d·|x|, or eps where x is 0 (d = 0.1, eps = 1e-4)
-    return np.where(np.abs(x) > 1e-8, 0.1 * np.abs(x), 1e-4)
+    # numDeriv's default step: d·|x| + eps where |x| < zero.tol (d = 0.1, eps = 1e-4,
+    # zero.tol = sqrt(.Machine$double.eps / 7e-7))
+    zero_tol = math.sqrt(np.finfo(float).eps / 7e-7)
+    return 0.1 * np.abs(x) + 1e-4 * (np.abs(x) < zero_tol)
 
 
 def _hessian(f: Any, x: np.ndarray) -> np.ndarray:
@@ -623,7 +625,10 @@ def lmm_reml(
     vcov = sigma**2 * np.linalg.inv(xvx)
     varpar = np.r_[theta, sigma]
     hess = _hessian(model.deviance_vp, varpar)
-    a_mat = 2 * np.linalg.pinv(hess)
+    # lmerTest: 2 × the inverse of the Hessian over its positive eigenvalues (> 1e-8)
+    vals, vecs = np.linalg.eigh((hess + hess.T) / 2)
+    pos = vals > 1e-8
+    a_mat = 2 * (vecs[:, pos] / vals[pos]) @ vecs[:, pos].T
     jac = _jacobian(model.covbeta, varpar)
     dfs = np.empty(model.p)
     for k in range(model.p):
