@@ -106,18 +106,31 @@ def _split(groups: np.ndarray) -> list[np.ndarray]:
     return np.split(order, starts[1:])
 
 
-def _sym_inv_sqrt(a: np.ndarray, tol: float = 1e-12) -> np.ndarray:
-    """Symmetric inverse square root; eigenvalues ≤ ``tol`` are dropped (clubSandwich ``Sym_power``)."""
-    vals, vecs = np.linalg.eigh((a + a.T) / 2)
-    p = np.where(vals > tol, np.abs(vals) ** -0.5, 0.0)
-    return (vecs * p) @ vecs.T
-
-
 def _cr2_pieces(x: np.ndarray, groups: np.ndarray) -> tuple[np.ndarray, list, list]:
+    r"""M = (X'X)⁻¹, the clusters' rows, and each cluster's CR2 adjustment in low-rank form.
+
+    :math:`H_{gg} = X_g M X_g' = Q S^2 Q'` (thin SVD of :math:`X_g L`, :math:`LL' = M`), so
+    :math:`A_g = (I - H_{gg})^{-1/2} = I + Q\,\mathrm{diag}(d)\,Q'` with
+    :math:`d = (1 - s^2)^{-1/2} - 1`, and :math:`d = -1` where :math:`1 - s^2 \le 10^{-12}`
+    (clubSandwich's ``Sym_power`` drops those eigenvalues: the Moore–Penrose root).
+    """
     m = np.linalg.inv(x.T @ x)
+    chol = np.linalg.cholesky((m + m.T) / 2)
     idx = _split(groups)
-    adj = [_sym_inv_sqrt(np.eye(len(ix)) - x[ix] @ m @ x[ix].T) for ix in idx]
+    adj = []
+    for ix in idx:
+        q, sv, _ = np.linalg.svd(x[ix] @ chol, full_matrices=False)
+        ev = 1.0 - sv**2
+        d = np.where(ev > 1e-12, np.abs(ev) ** -0.5, 0.0) - 1.0
+        adj.append((q, d))
     return m, idx, adj
+
+
+def _apply(adj: tuple[np.ndarray, np.ndarray], v: np.ndarray) -> np.ndarray:
+    """A_g @ v for the low-rank form of :func:`_cr2_pieces`."""
+    q, d = adj
+    qv = q.T @ v
+    return v + q @ (d[:, None] * qv if qv.ndim == 2 else d * qv)
 
 
 def vcov_cr2(x: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> np.ndarray:
@@ -131,7 +144,7 @@ def vcov_cr2(x: np.ndarray, resid: np.ndarray, groups: np.ndarray) -> np.ndarray
     m, idx, adj = _cr2_pieces(x, groups)
     meat = np.zeros((x.shape[1], x.shape[1]))
     for ix, a in zip(idx, adj):
-        s = x[ix].T @ (a @ resid[ix])
+        s = x[ix].T @ _apply(a, resid[ix])
         meat += np.outer(s, s)
     return m @ meat @ m
 
@@ -146,7 +159,7 @@ def satterthwaite_df_cr2(x: np.ndarray, groups: np.ndarray) -> np.ndarray:
     """
     m, idx, adj = _cr2_pieces(x, groups)
     p = x.shape[1]
-    gmats = [a @ x[ix] @ m for ix, a in zip(idx, adj)]  # n_g × p: column k is g_j for coef k
+    gmats = [_apply(a, x[ix] @ m) for ix, a in zip(idx, adj)]  # column k is g_j for coef k
     out = np.empty(p)
     for k in range(p):
         g = [gm[:, k] for gm in gmats]

@@ -229,11 +229,10 @@ def _pmm_draw(
     pred_obs = xo @ beta
     pred_mis = x[miss] @ beta_star
     k = min(PMM_DONORS, len(yo))
-    out = np.empty(len(pred_mis))
-    for i, pm in enumerate(pred_mis):
-        near = np.argpartition(np.abs(pred_obs - pm), k - 1)[:k]
-        out[i] = yo[rng.choice(near)]
-    return out
+    dist = np.abs(pred_mis[:, None] - pred_obs[None, :])
+    near = np.argpartition(dist, k - 1, axis=1)[:, :k]
+    pick = near[np.arange(len(pred_mis)), rng.integers(0, k, len(pred_mis))]
+    return yo[pick]
 
 
 def impute_chained(
