@@ -80,7 +80,7 @@ def _barnard_rubin(m: int, b: float, t: float, dfcom: float) -> float:
 def pool_rubin(
     estimates: Sequence[float],
     variances: Sequence[float],
-    df_complete: float = math.inf,
+    df_complete: float | None = math.inf,
     *,
     level: float = 0.95,
 ) -> RubinPool:
@@ -108,7 +108,8 @@ def pool_rubin(
     estimates, variances
         The *m* ≥ 2 complete-data estimates and their squared standard errors.
     df_complete
-        Complete-data residual degrees of freedom (*n − k*); infinite by default, as mice.
+        Complete-data residual degrees of freedom (*n − k*); infinite by default (or
+        ``None``), as mice's ``n = Inf``.
     level
         Confidence level of the interval.
 
@@ -152,7 +153,7 @@ def pool_rubin(
     if np.any(u < 0):
         raise DataError("variances must not be negative", values=list(u[u < 0][:5]), allowed="≥ 0")
     try:
-        dfcom = float(df_complete)
+        dfcom = math.inf if df_complete is None else float(df_complete)
     except (TypeError, ValueError):
         raise ParameterError(
             f"df_complete must be a number, got {df_complete!r}",
