@@ -161,3 +161,18 @@ def test_random_slope_and_third_level(sleep_binary):
     assert r3.se == pytest.approx(ref3.se[1], rel=1e-8)
     assert r3.n_level3 == 6 and r3.tau2_level3 == pytest.approx(ref3.ranef_cov(1)[0, 0], abs=1e-6)
     assert math.isnan(r3.icc_ci_low)
+
+
+def test_satterthwaite_df_balanced_cluster_randomised_is_j_minus_2():
+    # balanced design, treatment constant within groups: lmerTest's Satterthwaite df for the
+    # treatment are exactly J - 2 (the t test on group means; Kuznetsova et al. 2017, §5)
+    rng = np.random.default_rng(5)
+    j, m = 12, 8
+    g = np.repeat(np.arange(j), m)
+    t = (g < 6).astype(int)
+    y = 0.4 * t + rng.normal(0, 0.6, j)[g] + rng.normal(0, 1, j * m)
+    d = pd.DataFrame({"y": y, "t": t, "g": g})
+    with pytest.warns(Warning):
+        res = multilevel(d, outcome="y", treatment="t", groups="g", ddf="satterthwaite")
+    assert res.df == pytest.approx(j - 2, abs=1e-4)
+    assert res.df_bw == j - 2
