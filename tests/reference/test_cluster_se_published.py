@@ -119,7 +119,12 @@ def test_cr2_with_singleton_clusters_is_neyman_variance():
     assert math.sqrt(v[1, 1]) == pytest.approx(
         math.sqrt(y[:9].var(ddof=1) / 9 + y[9:].var(ddof=1) / 14), rel=1e-12
     )
-    assert satterthwaite_df_cr2(x, np.arange(23)).shape == (2,)
+    # Bell-McCaffrey df under the homoskedastic working model: the Satterthwaite df of
+    # s1^2/n1 + s0^2/n0 with equal variances, (1/n1 + 1/n0)^2 / (1/(n1^2 (n1-1)) + 1/(n0^2 (n0-1)))
+    # (Imbens & Kolesar 2016, two-group case; recomputed)
+    a, b = 1 / 9, 1 / 14
+    bm = (a + b) ** 2 / (a**2 / 8 + b**2 / 13)
+    assert satterthwaite_df_cr2(x, np.arange(23))[1] == pytest.approx(bm, rel=1e-10)
 
 
 @pytest.mark.parametrize("n_clusters", [8, 14])
