@@ -583,6 +583,21 @@ def lmm_reml(
     models using lme4. *J Stat Softw* 67(1).
     Kuznetsova, A., Brockhoff, P. B. & Christensen, R. H. B. (2017). lmerTest package.
     *J Stat Softw* 82(13).
+
+    Examples
+    --------
+    Balanced one-way data (3 groups of 2): REML equals the ANOVA estimators (MSW 1, (MSB − MSW)/2
+    = 10.0833), the SE of the mean is √(MSB/6) and its
+    Satterthwaite df are J − 1.
+
+    >>> import numpy as np
+    >>> y = np.array([1.0, 2.0, 4.0, 5.0, 7.0, 9.0])
+    >>> codes = np.array([0, 0, 1, 1, 2, 2])
+    >>> fit = lmm_reml(y, np.ones((6, 1)), [(np.ones(6), codes)])
+    >>> round(float(fit.sigma**2), 4), round(float(fit.ranef_cov()[0, 0]), 4)
+    (1.0, 10.0833)
+    >>> round(float(fit.se[0]), 4), round(float(fit.df_satterthwaite[0]), 3)
+    (1.8782, 2.0)
     """
     from scipy import optimize
 

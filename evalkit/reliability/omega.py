@@ -206,6 +206,13 @@ def pairwise_cor_psych(x: np.ndarray) -> np.ndarray:
     SDs* come from those paired cases (dividing a pairwise covariance by each item's own
     SD over all its answers, as :func:`cov_to_cor` of a pairwise covariance does, differs
     on incomplete data). This is what ``psych::omega`` and ``psych::fa`` analyse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2, 3], [2, np.nan, 4], [3, 5, np.nan], [4, 6, 8], [5, 6, 9.0]])
+    >>> round(float(pairwise_cor_psych(x)[0, 1]), 4)  # R: cor(x, use = "pairwise")[1, 2]
+    0.9537
     """
     mask = ~np.isnan(x)
     centre = np.nanmean(x, axis=0)
