@@ -42,8 +42,14 @@ def test_cluster_robust_matches_statsmodels():
     import statsmodels.formula.api as smf
 
     d = individual_trial(400, 0.3, seed=12, clusters=24)
+    # se="CR1" explicitly: since issue 13 the default with a cluster is se="auto" (CR2 here)
     res = ancova(
-        d, outcome="outcome", treatment="treatment", baseline="baseline", cluster="cluster"
+        d,
+        outcome="outcome",
+        treatment="treatment",
+        baseline="baseline",
+        cluster="cluster",
+        se="CR1",
     )
     fit = smf.ols("outcome ~ treatment + baseline", d).fit(
         cov_type="cluster", cov_kwds={"groups": d["cluster"]}, use_t=True

@@ -16,6 +16,7 @@ from __future__ import annotations
 from ..meta import egger_test, meta_analysis, trim_and_fill
 from .ancova import ancova, baseline_equivalence
 from .did import did
+from .impute import pool_rubin
 from .its import its
 from .multilevel import multilevel
 from .prepost import prepost
@@ -31,6 +32,7 @@ __all__ = [
     "meta_analysis",
     "multilevel",
     "prepost",
+    "pool_rubin",
     "propensity",
     "synthetic_control",
     "trim_and_fill",

@@ -277,7 +277,9 @@ def cluster_checks(
     if n_all < few:
         warnings.warn(
             f"only {n_all} clusters in {column!r}: cluster-robust and multilevel standard "
-            "errors are unreliable with few clusters, so treat the interval as approximate.",
+            "errors are unreliable with few clusters, so treat the interval as approximate "
+            "(ancova's se='auto' uses CR2 with Satterthwaite df, or the wild cluster bootstrap "
+            "below 12 clusters).",
             EvalkitWarning,
             stacklevel=3,
         )

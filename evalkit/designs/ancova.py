@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,7 +12,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from .._validate import check_level
+from .._validate import check_choice, check_level, check_positive_int, require_columns
 from ..errors import DataError, ParameterError
 from ..results import Result
 from ._common import (
@@ -26,6 +28,8 @@ from ._common import (
     treatment_design,
     treatment_indicator,
 )
+from .clustered import choose_se, cluster_inference
+from .impute import check_mi, impute_chained, pool_rubin
 
 __all__ = ["ancova", "AncovaResult", "baseline_equivalence"]
 
@@ -62,6 +66,15 @@ class AncovaResult(Result):
     anova: pd.DataFrame = field(repr=False)
     equivalence: pd.DataFrame = field(repr=False)
     missing_by_column: dict = field(repr=False, default_factory=dict)
+    se_method: str = "HC3"
+    se_reason: str = ""
+    n_boot: int | None = None
+    missing: str = "listwise"
+    m: int | None = None
+    fmi: float = math.nan
+    complete_case_estimate: float = math.nan
+    complete_case_ci_low: float = math.nan
+    complete_case_ci_high: float = math.nan
 
     _title = "ANCOVA: adjusted difference"
 
@@ -215,15 +228,41 @@ def ancova(
     covariates: Sequence[str] = (),
     cluster: str | None = None,
     level: float = 0.95,
+    se: str | None = None,
+    n_boot: int = 9999,
+    seed: int | None = None,
+    missing: str = "listwise",
+    m: int = 20,
 ) -> AncovaResult:
     r"""Adjusted difference between a served and a comparison group (ANCOVA).
 
     Fits :math:`y_i = \beta_0 + \tau T_i + \gamma\,\text{baseline}_i + \delta' x_i + e_i` by
-    ordinary least squares; :math:`\hat\tau` is the adjusted difference. Standard errors
-    are HC3 heteroscedasticity-consistent (MacKinnon & White 1985), or cluster-robust
-    (CR1, Liang & Zeger 1986, small-sample factor :math:`G/(G-1)\cdot(N-1)/(N-K)`) when
-    ``cluster`` is given; the interval uses *t* with *N − K* df (HC3) or *G − 1* df
-    (clusters), as Stata and ``statsmodels`` do.
+    ordinary least squares; :math:`\hat\tau` is the adjusted difference. ``se`` chooses the
+    standard error and interval (:mod:`evalkit.designs.clustered`):
+
+    - ``"HC3"`` (the default without ``cluster``): heteroscedasticity-consistent
+      (MacKinnon & White 1985), *t* with *N − K* df;
+    - ``"CR1"``: cluster-robust (Liang & Zeger 1986) with the factor
+      :math:`G/(G-1)\cdot(N-1)/(N-K)`, *t* with *G − 1* df, as Stata and ``statsmodels``;
+    - ``"CR2"``: Bell & McCaffrey's bias-reduced cluster-robust SE with Satterthwaite df,
+      as R's ``clubSandwich::coef_test(fit, vcov = "CR2", cluster, test = "Satterthwaite")``;
+    - ``"wild"``: restricted wild cluster bootstrap (Webb's six-point weights below 12
+      clusters, Rademacher otherwise; ``n_boot`` replications, ``seed``), p-value and
+      interval by test inversion; ``se`` is then the CR1 SE and ``df`` NaN;
+    - ``"auto"`` (the default with ``cluster``): CR2 from
+      :data:`~evalkit.designs.clustered.AUTO_WILD_BELOW` = 12 clusters up, the wild
+      bootstrap below.
+
+    ``se_method`` holds the method used and ``se_reason`` why; ``df`` the degrees of freedom.
+
+    ``missing="mi"`` replaces listwise deletion by multiple imputation: ``m`` data sets
+    completed by chained equations (our own implementation, predictive mean matching, with
+    the outcome, treatment, baseline and numeric covariates in the imputation model; see
+    :func:`evalkit.designs.impute.impute_chained`), each analysed as above (``"wild"`` falls
+    back to CR2, as Rubin's rules need a variance), pooled by :func:`pool_rubin` with
+    Barnard–Rubin df; ``fmi`` is the fraction of missing information and
+    ``complete_case_estimate`` (with interval) the listwise result. The unadjusted
+    difference, group means and the equivalence table stay on complete cases.
 
     Hedges' *g* (What Works Clearinghouse): :math:`g = \omega\hat\tau/s_{pooled}`, where
     :math:`s_{pooled}` is the unadjusted pooled within-group SD of the outcome and
@@ -247,6 +286,14 @@ def ancova(
         Optional cluster identifier (e.g. children's centre) for cluster-robust SEs.
     level
         Confidence level.
+    se
+        ``"HC3"``, ``"CR1"``, ``"CR2"``, ``"wild"`` or ``"auto"``; default ``"auto"`` with a
+        cluster and ``"HC3"`` without. CR1, CR2 and wild need ``cluster``.
+    n_boot, seed
+        Replications and random seed of the wild cluster bootstrap (and the seed of the
+        imputations).
+    missing, m
+        ``"listwise"`` (default) or ``"mi"`` with ``m`` imputations (at least 2).
 
     Returns
     -------
@@ -263,6 +310,10 @@ def ancova(
     MacKinnon, J. G. & White, H. (1985). *J Econometrics* 29, 305–325.
     Cameron, A. C. & Miller, D. L. (2015). A practitioner's guide to cluster-robust
     inference. *J Human Resources* 50, 317–372.
+    Pustejovsky, J. E. & Tipton, E. (2018). Small-sample methods for cluster-robust variance
+    estimation and hypothesis testing in fixed effects models. *J Bus Econ Stat* 36, 672–683.
+    Roodman, D. et al. (2019). Fast and wild: bootstrap inference in Stata using boottest.
+    *Stata J* 19, 4–60.
 
     Examples
     --------
@@ -275,8 +326,23 @@ def ancova(
     True
     """
     level = check_level(level)
+    missing = check_choice("missing", missing, ("listwise", "mi"))
     covariates = as_list(covariates, key="covariates")
     adjust = ([baseline] if baseline is not None else []) + covariates
+    if missing == "mi":
+        return _ancova_mi(
+            df,
+            outcome=outcome,
+            treatment=treatment,
+            baseline=baseline,
+            covariates=covariates,
+            cluster=cluster,
+            level=level,
+            se=se,
+            m=m,
+            seed=seed,
+            n_boot=n_boot,
+        )
     for c in adjust + ([cluster] if cluster else []):
         if c in (outcome, treatment):
             raise ParameterError(
@@ -303,31 +369,28 @@ def ancova(
             f"{n} rows are too few for {xmat.shape[1]} model terms", columns=list(design.columns)
         )
 
-    import statsmodels.api as sm
-
     n_clusters = None
+    groups = None
     if cluster:
-        groups = pd.factorize(data[cluster])[0]
+        groups = pd.factorize(data[cluster], sort=True)[0]
         n_clusters, _, _ = cluster_checks(groups, t, column=cluster)
-        fit_kw = {
-            "cov_type": "cluster",
-            "cov_kwds": {"groups": groups, "use_correction": True, "df_correction": True},
-        }
-        dfree = float(n_clusters - 1)
-        se_type = "cluster-robust CR1"
-    else:
-        fit_kw = {"cov_type": "HC3"}
-        dfree = float(n - xmat.shape[1])
-        se_type = "HC3"
-    fit = sm.OLS(y, xmat).fit(**fit_kw)
-    est, se = float(fit.params[1]), float(fit.bse[1])
-    lo, hi = t_interval(est, se, dfree, level)
-    p = t_pvalue(est / se, dfree)
+    method, _ = choose_se(se, n_clusters)
+    if method == "wild":
+        n_boot = check_positive_int("n_boot", n_boot, minimum=99)
+    inf, ses, dfs = cluster_inference(
+        xmat, y, groups, 1, se=se, level=level, n_boot=n_boot, seed=seed
+    )
+    est, se_est, dfree = inf.estimate, inf.se, inf.df
+    lo, hi, p = inf.ci_low, inf.ci_high, inf.p
+    se_type = inf.label
 
-    unadj_x = xmat[:, :2]
-    fit0 = sm.OLS(y, unadj_x).fit(**fit_kw)
-    dfree0 = dfree if cluster else float(n - 2)
-    u_lo, u_hi = t_interval(float(fit0.params[1]), float(fit0.bse[1]), dfree0, level)
+    inf0, _, _ = cluster_inference(
+        xmat[:, :2], y, groups, 1, se=se, level=level, n_boot=n_boot, seed=seed
+    )
+    u_lo, u_hi = inf0.ci_low, inf0.ci_high
+    params = np.linalg.lstsq(xmat, y, rcond=None)[0]
+    resid = y - xmat @ params
+    r_squared = 1.0 - float(resid @ resid) / float(np.sum((y - y.mean()) ** 2))
 
     yt, yc = y[t == 1], y[t == 0]
     nt, nc = len(yt), len(yc)
@@ -344,11 +407,14 @@ def ancova(
     else:
         g = g_lo = g_hi = math.nan
 
-    coefs = pd.DataFrame({"term": list(design.columns), "estimate": fit.params, "se": fit.bse})
-    cis = [t_interval(b, s, dfree, level) for b, s in zip(fit.params, fit.bse)]
+    coefs = pd.DataFrame({"term": list(design.columns), "estimate": params, "se": ses, "df": dfs})
+    cis = [t_interval(b, s, d, level) for b, s, d in zip(params, ses, dfs)]
     coefs["ci_low"] = [c[0] for c in cis]
     coefs["ci_high"] = [c[1] for c in cis]
-    coefs["p"] = [t_pvalue(b / s, dfree) for b, s in zip(fit.params, fit.bse)]
+    coefs["p"] = [t_pvalue(b / s, d) for b, s, d in zip(params, ses, dfs)]
+    if method == "wild":
+        # the bootstrap covers the treatment coefficient; other rows keep CR2
+        coefs.loc[1, ["se", "df", "ci_low", "ci_high", "p"]] = [se_est, dfree, lo, hi, p]
 
     terms = {treatment: t[:, None]}
     for c in adjust:
@@ -362,7 +428,7 @@ def ancova(
 
     return AncovaResult(
         estimate=est,
-        se=se,
+        se=se_est,
         ci_low=lo,
         ci_high=hi,
         p=p,
@@ -374,7 +440,7 @@ def ancova(
         g=g,
         g_ci_low=g_lo,
         g_ci_high=g_hi,
-        unadjusted=float(fit0.params[1]),
+        unadjusted=inf0.estimate,
         unadjusted_ci_low=u_lo,
         unadjusted_ci_high=u_hi,
         mean_treated=float(yt.mean()),
@@ -384,9 +450,139 @@ def ancova(
         n_control=nc,
         n_dropped=deletion.n_dropped,
         n_clusters=n_clusters,
-        r_squared=float(fit.rsquared),
+        r_squared=r_squared,
         coefficients=coefs.reset_index(drop=True),
         anova=anova,
         equivalence=equiv,
         missing_by_column=deletion.missing_by_column,
+        se_method=inf.method,
+        se_reason=inf.reason,
+        n_boot=inf.n_boot,
+    )
+
+
+def _ancova_mi(
+    df: pd.DataFrame,
+    *,
+    outcome: str,
+    treatment: str,
+    baseline: str | None,
+    covariates: list[str],
+    cluster: str | None,
+    level: float,
+    se: str | None,
+    m: int,
+    seed: int | None,
+    n_boot: int,
+) -> AncovaResult:
+    """:func:`ancova` with ``missing="mi"``: chained-equations MI, pooled by Rubin's rules."""
+    adjust = ([baseline] if baseline is not None else []) + covariates
+    require_columns(df, [outcome, treatment] + adjust + ([cluster] if cluster else []))
+    m = check_mi(m, df[outcome], column=outcome)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message=".*rows dropped because of missing values")
+        cc = ancova(
+            df,
+            outcome=outcome,
+            treatment=treatment,
+            baseline=baseline,
+            covariates=covariates,
+            cluster=cluster,
+            level=level,
+            se=se,
+            n_boot=n_boot,
+            seed=seed,
+        )
+    numeric = [outcome] + [
+        c
+        for c in adjust
+        if pd.api.types.is_numeric_dtype(df[c]) or pd.api.types.is_bool_dtype(df[c])
+    ]
+    # rows need the treatment, the cluster and any text covariate: those are not imputed
+    fixed = [treatment] + [c for c in adjust if c not in numeric] + ([cluster] if cluster else [])
+    base, deletion = listwise(df, fixed, warn=False)
+    t = treatment_indicator(base, treatment)
+    for c in numeric:
+        numeric_column(base, c)
+    frame = pd.concat(
+        [base[numeric].astype(float), pd.Series(t, index=base.index, name="__treatment__")],
+        axis=1,
+    )
+    others = [c for c in adjust if c not in numeric]
+    if others:
+        frame = pd.concat([frame, expand_covariates(base, others, drop_first=True)], axis=1)
+    groups = pd.factorize(base[cluster], sort=True)[0] if cluster else None
+    n_clusters = int(len(np.unique(groups))) if cluster else None
+    method, reason = choose_se(se, n_clusters)
+    if method == "wild":
+        method = "CR2"
+        reason += (
+            "; with multiple imputation the pooled analysis uses CR2 with Satterthwaite df, "
+            "because Rubin's rules need a variance from each imputed data set"
+        )
+    ests, variances, dfs, coef_est, coef_var = [], [], [], [], []
+    for imp in impute_chained(frame, m=m, seed=seed):
+        data = base.copy()
+        data[numeric] = imp[numeric]
+        design = treatment_design(data, treatment, t, adjust)
+        xmat = design.to_numpy(dtype=float)
+        y = data[outcome].to_numpy(dtype=float)
+        inf, ses, dfi = cluster_inference(xmat, y, groups, 1, se=method, level=level)
+        ests.append(inf.estimate)
+        variances.append(inf.se**2)
+        dfs.append(inf.df)
+        coef_est.append(np.linalg.lstsq(xmat, y, rcond=None)[0])
+        coef_var.append(ses**2)
+    df_complete = float(np.mean(dfs))
+    pooled = pool_rubin(ests, variances, df_complete, level=level)
+    coef_rows = []
+    for k, term in enumerate(cc.coefficients["term"]):
+        pk = pool_rubin(
+            [c[k] for c in coef_est], [v[k] for v in coef_var], df_complete, level=level
+        )
+        coef_rows.append(
+            {
+                "term": term,
+                "estimate": pk.estimate,
+                "se": pk.se,
+                "df": pk.df,
+                "ci_low": pk.ci_low,
+                "ci_high": pk.ci_high,
+                "p": pk.p,
+                "fmi": pk.fmi,
+            }
+        )
+    n = len(base)
+    omega = 1 - 3 / (4 * n - 9)
+    scale = omega / cc.sd_pooled if cc.sd_pooled > 0 else math.nan
+    return dataclasses.replace(
+        cc,
+        estimate=pooled.estimate,
+        se=pooled.se,
+        ci_low=pooled.ci_low,
+        ci_high=pooled.ci_high,
+        p=pooled.p,
+        n=n,
+        df=pooled.df,
+        method=(
+            f"ANCOVA (OLS regression adjustment) on {m} multiply imputed data sets "
+            "(chained equations, predictive mean matching), Rubin's rules with "
+            "Barnard-Rubin df"
+        ),
+        se_type=f"{inf.label} within imputations",
+        se_method=method,
+        se_reason=reason,
+        n_boot=None,
+        g=pooled.estimate * scale,
+        g_ci_low=pooled.ci_low * scale,
+        g_ci_high=pooled.ci_high * scale,
+        n_dropped=deletion.n_dropped,
+        missing_by_column={c: int(df[c].isna().sum()) for c in numeric if df[c].isna().any()},
+        coefficients=pd.DataFrame(coef_rows),
+        missing="mi",
+        m=m,
+        fmi=pooled.fmi,
+        complete_case_estimate=cc.estimate,
+        complete_case_ci_low=cc.ci_low,
+        complete_case_ci_high=cc.ci_high,
     )

@@ -25,7 +25,7 @@ from ._common import (
 )
 from .polychoric import ordinal_frame, polychoric_matrix
 
-__all__ = ["OmegaResult", "omega"]
+__all__ = ["OmegaResult", "omega", "pairwise_cor_psych"]
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,8 @@ class OmegaResult(Result):
     ----------
     estimate, omega_total : (Σλ)²/((Σλ)² + Σθ) from the one-factor ML model (raw metric)
     omega_hierarchical : (Σg)²/ΣR from the Schmid–Leiman general factor (``nfactors >= 3``)
-    omega_total_sl : 1 − Σu²/ΣR from the Schmid–Leiman solution (psych's ``omega.tot``)
+    omega_total_sl : 1 − Σu²/ΣR with u² = 1 − h² from the first-order (``nfactors``-factor
+        minres) communalities, as psych's ``omega.tot``
     loadings, uniquenesses : the one-factor ML solution, by item
     """
 
@@ -181,15 +182,53 @@ def oblimin(
 
 
 def schmid_leiman(r: np.ndarray, nfactors: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """General-factor loadings, group-factor loadings and uniquenesses (Schmid & Leiman 1957)."""
-    pattern, phi = oblimin(minres_factor(r, nfactors))
+    """General-factor loadings, group-factor loadings and uniquenesses (Schmid & Leiman 1957).
+
+    The uniquenesses are ``1 − h²`` with h² the communalities of the first-order
+    ``nfactors``-factor minres solution (rotation does not change them), as ``psych::schmid``
+    (``u2 <- 1 - diag(orth.load %*% t(orth.load))``). They equal ``1 − g² − Σ group²`` only
+    when the second-order factor reproduces the factor correlations exactly (3 group factors).
+    """
+    first = minres_factor(r, nfactors)
+    pattern, phi = oblimin(first)
     g = minres_factor(phi, 1)[:, 0]
     if g.sum() < 0:
         g = -g
     gload = pattern @ g
     group = pattern * np.sqrt(np.clip(1.0 - g**2, 0.0, None))
-    h2 = gload**2 + np.sum(group**2, axis=1)
+    h2 = np.sum(first**2, axis=1)
     return gload, group, 1.0 - h2
+
+
+def pairwise_cor_psych(x: np.ndarray) -> np.ndarray:
+    """Correlations with pairwise deletion as R's ``cor(x, use = "pairwise")``.
+
+    Each r_ij uses only the rows where both items are answered: the covariance *and both
+    SDs* come from those paired cases (dividing a pairwise covariance by each item's own
+    SD over all its answers, as :func:`cov_to_cor` of a pairwise covariance does, differs
+    on incomplete data). This is what ``psych::omega`` and ``psych::fa`` analyse.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.array([[1, 2, 3], [2, np.nan, 4], [3, 5, np.nan], [4, 6, 8], [5, 6, 9.0]])
+    >>> round(float(pairwise_cor_psych(x)[0, 1]), 4)  # R: cor(x, use = "pairwise")[1, 2]
+    0.9537
+    """
+    mask = ~np.isnan(x)
+    centre = np.nanmean(x, axis=0)
+    x0 = np.where(mask, x - centre, 0.0)
+    m = mask.astype(float)
+    n_ij = m.T @ m
+    s_ij = x0.T @ m  # sum of item i over rows where j is also present
+    p_ij = x0.T @ x0
+    q_ij = (x0**2).T @ m  # sum of squares of item i over rows where j is also present
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cov = p_ij - s_ij * s_ij.T / n_ij
+        var_i = q_ij - s_ij**2 / n_ij
+        r = cov / np.sqrt(var_i * var_i.T)
+    np.fill_diagonal(r, 1.0)
+    return r
 
 
 def _omega_from_cov(c: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
@@ -223,7 +262,15 @@ def omega(
     Omega hierarchical (``nfactors >= 3``), as ``psych::omega``: a minres factor analysis
     of the correlation matrix with ``nfactors`` factors, oblimin rotation, a one-factor
     minres analysis of the factor correlations, the Schmid–Leiman transformation, then
-    ``omega_h = (Σg)² / ΣR`` and ``omega_total_sl = 1 − Σu² / ΣR``.
+    ``omega_h = (Σg)² / ΣR`` and ``omega_total_sl = 1 − Σu² / ΣR`` with u² = 1 − h² from the
+    first-order communalities (psych's ``omega.tot``; R summed after reversing items with
+    negative general loadings, as psych). With ``missing="pairwise"`` and incomplete data
+    R is ``cor(items, use = "pairwise")`` as psych builds it (covariance and SDs from the
+    paired cases, :func:`pairwise_cor_psych`).
+
+    Conventions: ``omega_total`` matches lavaan (``cfa`` one-factor model, ``std.lv``,
+    raw metric; the pairwise covariance matrix when answers are missing);
+    ``omega_hierarchical`` and ``omega_total_sl`` match ``psych::omega(items, nfactors)``.
 
     Parameters
     ----------
@@ -292,7 +339,8 @@ def omega(
     est, lam, theta = _omega_from_cov(c)
     omega_h = omega_sl = float("nan")
     if nfactors >= 3:
-        r = cov_to_cor(c)
+        x_items = df.to_numpy(dtype=float)
+        r = pairwise_cor_psych(x_items) if np.isnan(x_items).any() else cov_to_cor(c)
         gload, _, u2 = schmid_leiman(r, nfactors)
         if (gload < 0).any():
             neg = [str(col) for col, v in zip(df.columns, gload) if v < 0]
