@@ -274,5 +274,5 @@ def test_score_row_numbers_count_as_in_a_spreadsheet(tmp_path):
     options = ["--prefix", "epds_pre_", "--id", "mum_id"]
     res = runner.invoke(app, ["score", "epds", str(data), "-o", str(tmp_path / "o.csv"), *options])
     assert res.exit_code == 2
-    assert "rows 2, 4:" in res.stderr and "the header is row 1" in res.stderr
+    assert "spreadsheet rows 2 and 4" in res.stderr and "the header is row 1" in res.stderr
     assert "'m1'" not in res.stderr  # IDs are never shown (issue 11, item 2)
