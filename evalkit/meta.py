@@ -176,7 +176,11 @@ def _direct_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str) -> fl
     k, p = x.shape
     upper = max(100.0, 10 * float(np.var(y)))
     if method == "EB":
-        return _solve_q(y, v, x, k - p, upper)
+        if _generalised_q(0.0, y, v, x) < k - p:
+            return 0.0
+        return float(
+            optimize.brentq(lambda t: _generalised_q(t, y, v, x) - (k - p), 0.0, upper, xtol=1e-14)
+        )
     found = optimize.minimize_scalar(
         lambda t: -_log_lik(t, y, v, x, method),
         bounds=(0.0, upper),
