@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy import optimize, stats
 
 from ._validate import check_choice, check_level, numeric_array
 from .errors import DataError, EvalkitWarning, ParameterError
@@ -116,7 +116,7 @@ def _zeroin(f: Callable[[float], float], lower: float, upper: float, tol: float)
     raise DataError("the search for tau² did not converge", allowed="another tau² estimator")
 
 
-#: metafor's defaults: uniroot tolerance, Fisher-scoring threshold and iterations
+#: metafor's defaults: uniroot tolerance, Fisher-scoring threshold and number of steps
 _UNIROOT_TOL = np.finfo(float).eps ** 0.25
 _THRESHOLD = 1e-5
 _MAXITER = 100
@@ -170,13 +170,35 @@ def _log_lik(tau2: float, y: np.ndarray, v: np.ndarray, x: np.ndarray, method: s
     )
 
 
+def _direct_tau2(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str) -> float:
+    """tau² where Fisher scoring cycles: EB solves its moment equation (the Paule-Mandel one),
+    ML and REML maximise the likelihood on [0, upper] by Brent's bounded search."""
+    k, p = x.shape
+    upper = max(100.0, 10 * float(np.var(y)))
+    if method == "EB":
+        if _generalised_q(0.0, y, v, x) < k - p:
+            return 0.0
+        return float(
+            optimize.brentq(lambda t: _generalised_q(t, y, v, x) - (k - p), 0.0, upper, xtol=1e-14)
+        )
+    found = optimize.minimize_scalar(
+        lambda t: -_log_lik(t, y, v, x, method),
+        bounds=(0.0, upper),
+        method="bounded",
+        options={"xatol": 1e-12},
+    )
+    best = float(found.x)
+    return 0.0 if _log_lik(0.0, y, v, x, method) >= _log_lik(best, y, v, x, method) else best
+
+
 def _fisher_scoring(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str) -> float:
     """ML, REML or empirical Bayes tau² by metafor's iteration (Viechtbauer 2005).
 
     From the Hedges estimate, tau² moves by the scoring step (ML: (y'PPy - sum w)/sum w²;
     REML: (y'PPy - tr P)/tr PP; EB: (y'Py k/(k-p) - k)/sum w), halved while it would make tau²
-    negative, until it changes by at most 1e-5 (at most 100 steps). For ML and REML, tau² = 0 is
-    taken when its likelihood is higher, as metafor checks.
+    negative, until it changes by at most 1e-5 (at most 100 steps). For ML and REML, tau² = 0
+    is taken when its likelihood is higher, as metafor checks. Where the steps cycle (metafor
+    then stops with an error), :func:`_direct_tau2` finds the estimate directly.
     """
     k, p = x.shape
     tau2 = _tau2_he(y, v, x)[0]
@@ -197,10 +219,8 @@ def _fisher_scoring(y: np.ndarray, v: np.ndarray, x: np.ndarray, method: str) ->
         if abs(old - tau2) <= _THRESHOLD:
             break
     else:
-        raise DataError(
-            f"the {method} estimate of tau² did not converge; try method='DL' or 'PM'",
-            allowed="another tau² estimator",
-        )
+        # metafor stops here with "did not converge"; we take the direct route instead
+        return _direct_tau2(y, v, x, method)
     if method in ("ML", "REML") and tau2 > _THRESHOLD:
         if _log_lik(0.0, y, v, x, method) - _log_lik(tau2, y, v, x, method) > _UNIROOT_TOL:
             return 0.0

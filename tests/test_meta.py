@@ -127,3 +127,56 @@ def test_order_invariance_and_bounds(data, method, seed):
     assert a.ci_low <= a.estimate <= a.ci_high
     assert a.pi_low <= a.ci_low and a.pi_high >= a.ci_high
     assert min(est) - 1e-9 <= a.estimate <= max(est) + 1e-9
+
+
+# Twenty studies on which metafor's Fisher scoring for REML cycles without converging (metafor
+# stops with "Fisher scoring algorithm did not converge"): evalkit maximises the restricted
+# likelihood directly, so the estimate is where its derivative (the REML score) is zero.
+CYCLING_Y = np.array(
+    [-0.6183259943273197, -0.5939160936976098, -0.4729240796108779, -0.26701877381675776,
+     -0.16993408088697254, -0.15401998018259205, -0.08928647761232898, -0.01464157129303378,
+     0.1108635530243571, 0.12332657173629814, 0.18547123021671716, 0.22706315512049335,
+     0.25102389563917854, 0.29820118533306483, 0.3794220758291007, 0.38987179998830773,
+     0.42391650100629513, 0.47594362658600586, 0.4891812208204505, 0.9046862687071042]
+)  # fmt: skip
+CYCLING_V = np.array(
+    [0.40147137241477815, 0.27361214190773886, 0.01136403851055549, 0.37255389403559247,
+     0.40089651447046387, 0.13851658743015935, 0.03587940593175458, 0.06412027596860498,
+     0.3352715810743949, 0.09146930779355712, 0.2418211474054407, 0.07195544356364657,
+     0.3221571521958032, 0.13804025161858977, 0.30179397356367643, 0.15229735342198622,
+     0.45262472552055383, 0.209435040243068, 0.4086489385163835, 0.44969650512214393]
+)  # fmt: skip
+
+
+@pytest.mark.parametrize("method", ["REML", "ML", "EB"])
+def test_estimate_found_where_fisher_scoring_cycles(method):
+    res = meta_analysis(CYCLING_Y, variance=CYCLING_V, method=method)
+    tau2 = res.tau2
+    w = 1 / (CYCLING_V + tau2)
+    p = np.diag(w) - np.outer(w, w) / w.sum()
+    py = p @ CYCLING_Y
+    # the Fisher-scoring step from the estimate (the change in tau² it would make) is ~0
+    if method == "REML":
+        step = (py @ py - np.trace(p)) / np.sum(p * p)
+    elif method == "ML":
+        step = (py @ py - w.sum()) / np.sum(w**2)
+    else:  # EB: the generalised Q equals k - 1
+        k = len(CYCLING_Y)
+        step = (CYCLING_Y @ p @ CYCLING_Y * k / (k - 1) - k) / w.sum()
+    assert tau2 > 0 and abs(step) < 1e-6
+
+
+def test_text_categorical_and_boolean_moderators(areas):
+    est, se = areas
+    mods = pd.DataFrame(
+        {
+            "design": pd.Categorical(
+                ["did", "its", "did", "rct", "its", "rct"], categories=["rct", "did", "its"]
+            ),
+            "urban": [True, False, True, False, True, True],
+        }
+    )
+    res = meta_analysis(est, se=se, mods=mods, method="DL")
+    # R's treatment coding: categorical levels in their order (first is the reference),
+    # logicals as <name>TRUE
+    assert list(res.coefficients.index) == ["intrcpt", "designdid", "designits", "urbanTRUE"]
