@@ -29,17 +29,19 @@ sockets in one temporary folder per run, removed at the end even after Ctrl-C.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import functools
 import hashlib
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
@@ -288,19 +290,8 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
     failed_nb = None
     try:
         nb_dir.mkdir(parents=True, exist_ok=True)
-        nb = pm.execute_notebook(
-            task["template"],
-            str(tmp_nb),
-            parameters=params,
-            kernel_name="python3",
-            progress_bar=False,
-            log_output=False,
-            request_save_on_cell_execute=False,
-            start_timeout=120,
-            execution_timeout=timeout,
-            kernel_manager_class=_ipc_manager(),
-            cwd=cwd,
-        )
+        with _quiet_logs():  # what went wrong is in the outcome, said once
+            nb = _execute(pm, task, tmp_nb, params, timeout, cwd)
     except PapermillExecutionError as exc:
         failed_nb = _read_or_none(tmp_nb)
         outcome.cell = _code_cell_number(failed_nb, exc.cell_index) if failed_nb else None
@@ -360,6 +351,36 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
         outcome.html = task["html"]
     outcome.seconds = time.perf_counter() - start
     return asdict(outcome)
+
+
+def _execute(pm: Any, task: dict[str, Any], tmp_nb: Path, params: dict, timeout: int, cwd: str):
+    return pm.execute_notebook(
+        task["template"],
+        str(tmp_nb),
+        parameters=params,
+        kernel_name="python3",
+        progress_bar=False,
+        log_output=False,
+        request_save_on_cell_execute=False,
+        start_timeout=120,
+        execution_timeout=timeout,
+        kernel_manager_class=_ipc_manager(),
+        cwd=cwd,
+    )
+
+
+@contextlib.contextmanager
+def _quiet_logs() -> Iterator[None]:
+    """Silence papermill's and nbclient's log lines ("Timeout waiting for execute reply")."""
+    loggers = [logging.getLogger(name) for name in ("papermill", "traitlets", "nbclient")]
+    levels = [lg.level for lg in loggers]
+    for lg in loggers:
+        lg.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        for lg, level in zip(loggers, levels, strict=True):
+            lg.setLevel(level)
 
 
 def _read_or_none(path: Path) -> Any:
