@@ -859,6 +859,11 @@ class Register:
         return None
 
     @property
+    def declared(self) -> frozenset[str]:
+        """Names of every declared count and derived figure."""
+        return frozenset(self._values) | frozenset(self._derived)
+
+    @property
     def published(self) -> dict[str, int]:
         """Every count a reader may see, by name."""
         hidden = self.hidden_keys

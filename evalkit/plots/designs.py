@@ -1,5 +1,7 @@
 """Pictures for the individual-level designs: pre–post, effect, love and overlap plots.
 
+They draw aggregates (means with intervals, binned distributions), never individual people.
+
 Each function takes a result and an optional matplotlib axes and returns the Figure
 (built without pyplot; see :func:`evalkit.plots.style.new_figure`).
 """
@@ -15,18 +17,17 @@ from .style import PALETTE, new_figure
 __all__ = ["prepost_plot", "effect_plot", "love_plot", "support_plot"]
 
 
-def prepost_plot(res: Any, ax: Any = None, *, max_lines: int = 300) -> Any:
-    """Each person's pre and post score joined by a grey line; means with CIs in colour.
+def prepost_plot(res: Any, ax: Any = None) -> Any:
+    """Mean score before and after, each with its confidence interval (aggregates only).
 
-    Only the first ``max_lines`` people are drawn as lines so large samples stay legible.
+    No person is drawn: the figure shows the two group means and their ``res.level``
+    intervals (``mean ± t(n − 1) · sd / √n``), joined by a line. The title gives the mean
+    change and its interval, not the number of people (a report publishes counts through
+    its disclosure register).
     """
     from scipy import stats
 
     fig, ax = new_figure(ax, figsize=(4.8, 4.0))
-    pairs = res.pairs
-    shown = pairs.iloc[:max_lines]
-    for pre, post in zip(shown["pre"], shown["post"]):
-        ax.plot([0, 1], [pre, post], color=PALETTE["grey"], alpha=0.25, linewidth=0.8)
     q = stats.t.ppf(0.5 + res.level / 2, res.n - 1)
     means = [res.mean_pre, res.mean_post]
     half = [q * res.sd_pre / np.sqrt(res.n), q * res.sd_post / np.sqrt(res.n)]
@@ -42,10 +43,10 @@ def prepost_plot(res: Any, ax: Any = None, *, max_lines: int = 300) -> Any:
     )
     ax.set_xticks([0, 1], ["before", "after"])
     ax.set_xlim(-0.3, 1.3)
-    ax.set_ylabel("score")
+    ax.set_ylabel("mean score")
     ax.set_title(
-        f"Change {res.estimate:+.3g} ({res.level:.0%} CI {res.ci_low:.3g} to "
-        f"{res.ci_high:.3g}), n = {res.n}"
+        f"Mean change {res.estimate:+.3g} ({res.level:.0%} CI {res.ci_low:.3g} to "
+        f"{res.ci_high:.3g})"
     )
     ax.legend(loc="best")
     return fig

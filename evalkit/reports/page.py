@@ -20,13 +20,14 @@ import html
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..simulate import SYNTHETIC_NOTICE
 
 __all__ = [
     "Block",
+    "Section",
     "title",
     "heading",
     "paragraph",
@@ -53,6 +54,46 @@ class Block:
 
     def __add__(self, other: Block) -> Block:
         return Block(self.html + other.html)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a report, as a section function returns it.
+
+    Attributes
+    ----------
+    name : str
+        The section's name (``"outcomes"``).
+    blocks : tuple
+        What to show, in order (:class:`Block` objects or tables); empty when the section has
+        nothing to show for this area.
+    counts : tuple of str
+        Names of the counts it publishes, every one read from the page's disclosure register
+        (:class:`evalkit.disclosure.Register`).
+    record : dict
+        Its part of the area's JSON record (only published values).
+    """
+
+    name: str
+    blocks: tuple = ()
+    counts: tuple[str, ...] = ()
+    record: dict = field(default_factory=dict)
+
+    @property
+    def html(self) -> str:
+        """The section's blocks as one piece of HTML."""
+        return "".join(_html(b) for b in self.blocks)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _html(b: Any) -> str:
+    if isinstance(b, (Block, Section)):
+        return b.html
+    if hasattr(b, "_repr_html_"):
+        return b._repr_html_()
+    return paragraph(str(b)).html
 
 
 def _slug(text: str) -> str:
@@ -120,20 +161,12 @@ def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) ->
 def show(*blocks: Any) -> None:
     """Display blocks in a notebook, in order.
 
-    Blocks are :class:`Block` objects, anything with ``_repr_html_`` (such as
-    :func:`evalkit.tables.report_table`), or plain strings (shown as paragraphs).
+    Blocks are :class:`Block` or :class:`Section` objects, anything with ``_repr_html_``
+    (such as :func:`evalkit.tables.report_table`), or plain strings (shown as paragraphs).
     """
     from IPython.display import HTML, display
 
-    parts = []
-    for b in blocks:
-        if isinstance(b, Block):
-            parts.append(b.html)
-        elif hasattr(b, "_repr_html_"):
-            parts.append(b._repr_html_())
-        else:
-            parts.append(paragraph(str(b)).html)
-    display(HTML("".join(parts)))
+    display(HTML("".join(_html(b) for b in blocks)))
 
 
 def record(results: dict[str, Any]) -> None:
