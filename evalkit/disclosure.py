@@ -470,39 +470,43 @@ class Disclosed:
     how: str
 
 
-def _rref_rows(matrix: list[list[Fraction]]) -> list[tuple[int, list[Fraction]]]:
-    """Reduced row echelon form over the rationals: ``(pivot column, row)`` pairs."""
-    rows = [r[:] for r in matrix if any(r)]
-    out: list[tuple[int, list[Fraction]]] = []
-    n_cols = len(matrix[0]) if matrix else 0
-    r = 0
-    for c in range(n_cols):
-        pivot = next((i for i in range(r, len(rows)) if rows[i][c] != 0), None)
-        if pivot is None:
+def _rref_rows(matrix: list[dict[int, Fraction]]) -> list[tuple[int, dict[int, Fraction]]]:
+    """Reduced row echelon form over the rationals of sparse rows (column -> value):
+    ``(pivot column, row)`` pairs."""
+    pivots: list[tuple[int, dict[int, Fraction]]] = []
+    for raw in matrix:
+        row = dict(raw)
+        for c, prow in pivots:  # reduce the new row by the pivots found so far
+            f = row.get(c)
+            if f:
+                for k, v in prow.items():
+                    row[k] = row.get(k, 0) - f * v
+                row = {k: v for k, v in row.items() if v != 0}
+        if not row:
             continue
-        rows[r], rows[pivot] = rows[pivot], rows[r]
-        p = rows[r][c]
-        rows[r] = [v / p for v in rows[r]]
-        for i in range(len(rows)):
-            if i != r and rows[i][c] != 0:
-                f = rows[i][c]
-                rows[i] = [a - f * b for a, b in zip(rows[i], rows[r])]
-        out.append((c, rows[r]))
-        r += 1
-        if r == len(rows):
-            break
-    return out
+        c = min(row)
+        p = row[c]
+        row = {k: v / p for k, v in row.items()}
+        for i, (pc, prow) in enumerate(pivots):  # and the old pivots by the new one
+            f = prow.get(c)
+            if f:
+                for k, v in row.items():
+                    prow[k] = prow.get(k, 0) - f * v
+                pivots[i] = (pc, {k: v for k, v in prow.items() if v != 0})
+        pivots.append((c, row))
+    return pivots
 
 
-def _in_row_space(rref: list[tuple[int, list[Fraction]]], k: int, n: int) -> bool:
+def _in_row_space(rref: list[tuple[int, dict[int, Fraction]]], k: int) -> bool:
     """Whether the unit vector e_k is a rational combination of the (reduced) rows."""
-    v = [Fraction(0)] * n
-    v[k] = Fraction(1)
+    v: dict[int, Fraction] = {k: Fraction(1)}
     for c, row in rref:
-        if v[c] != 0:
-            f = v[c]
-            v = [a - f * b for a, b in zip(v, row)]
-    return not any(v)
+        f = v.get(c)
+        if f:
+            for j, x in row.items():
+                v[j] = v.get(j, 0) - f * x
+            v = {j: x for j, x in v.items() if x != 0}
+    return not v
 
 
 def audit(
@@ -512,6 +516,7 @@ def audit(
     *,
     bounds: Mapping[str, tuple[float, float | None]] | None = None,
     use_bounds: bool = True,
+    keys: Iterable[str] | None = None,
 ) -> list[Disclosed]:
     """Try to rebuild every hidden count from the published counts, as an intruder would.
 
@@ -533,7 +538,9 @@ def audit(
         Every unknown is at least 0.
     use_bounds : bool
         Also check bounds with linear programming (default True); False checks exact
-        determination only.
+        determination and the presolve only.
+    keys : iterable of str, optional
+        Check only these hidden counts (the others are still unknowns); default all.
 
     Returns
     -------
@@ -548,7 +555,8 @@ def audit(
     unknowns are). This is checked with exact rational arithmetic (Gauss-Jordan elimination
     over :class:`fractions.Fraction`), so no rounding can hide or invent a disclosure.
 
-    Bounds (interval) disclosure: the smallest and largest value of ``x_k`` over the linear
+    Bounds (interval) disclosure: first a cheap exact presolve fixes unknowns that a relation
+    pins at their bounds (``a + b = 0`` with both 0 or more), then the smallest and largest value of ``x_k`` over the linear
     programme ``A x = b``, ``low <= x <= high`` (scipy's ``linprog``). When no more than one
     whole number lies in that range the count is known. This is the LP relaxation, so a
     range that only integer reasoning narrows further is not caught.
@@ -574,6 +582,7 @@ def audit(
     []
     """
     bounds = dict(bounds or {})
+    keys = set(keys) if keys is not None else None
     names: list[str] = []
     for rel in relations:
         for name in rel:
@@ -584,39 +593,89 @@ def audit(
             names.append(name)
     index = {name: i for i, name in enumerate(names)}
     n = len(names)
-    rows: list[list[Fraction]] = []
+    rows: list[dict[int, Fraction]] = []
     rhs: list[Fraction] = []
     for rel in relations:
-        row = [Fraction(0)] * n
+        row: dict[int, Fraction] = {}
         const = Fraction(0)
         for name, coef in rel.items():
             if name in published:
                 const -= Fraction(int(coef)) * Fraction(int(published[name]))
             else:
-                row[index[name]] += Fraction(int(coef))
-        if any(row):
+                row[index[name]] = row.get(index[name], 0) + Fraction(int(coef))
+        row = {k: v for k, v in row.items() if v != 0}
+        if row:
             rows.append(row)
             rhs.append(const)
+    box = [bounds.get(name, (0, None)) for name in names]
+    fixed = _fix_at_bounds(rows, rhs, box)
     rref = _rref_rows(rows) if rows else []
     found: list[Disclosed] = []
     lp_ready = use_bounds and bool(rows)
     for name, value in hidden.items():
+        if keys is not None and name not in keys:
+            continue
         k = index[name]
-        if rows and _in_row_space(rref, k, n):
+        if k in fixed:
+            found.append(Disclosed(name, float(fixed[k]), float(fixed[k]), "bounds"))
+            continue
+        if rows and _in_row_space(rref, k):
             found.append(Disclosed(name, float(value), float(value), "exact"))
             continue
         if not lp_ready:
             continue
-        lo, hi = _lp_range(rows, rhs, names, k, bounds)
+        lo, hi = _lp_range(rows, rhs, names, k, bounds, n)
         if lo is not None and hi is not None and np.ceil(lo - 1e-7) >= np.floor(hi + 1e-7):
             found.append(Disclosed(name, lo, hi, "bounds"))
     return found
 
 
-def _lp_range(rows, rhs, names, k, bounds) -> tuple[float | None, float | None]:
+def _fix_at_bounds(rows: list[dict[int, Fraction]], rhs: list[Fraction], box: list) -> dict:
+    """Unknowns that the bounds alone pin (a cheap, exact presolve before linear programming).
+
+    A relation whose unknowns all have coefficients of one sign, and whose total equals its
+    smallest (or largest) possible value, holds only with every unknown at that bound:
+    ``a + b = 0`` with ``a, b >= 0`` gives ``a = b = 0``. Fixed unknowns are substituted
+    (``rows`` and ``rhs`` are changed in place) and the search repeats.
+    """
+    fixed: dict[int, Fraction] = {}
+    changed = True
+    while changed:
+        changed = False
+        for i, row in enumerate(rows):
+            if not row:
+                continue
+            sign = 1 if all(v > 0 for v in row.values()) else -1
+            if any(v * sign <= 0 for v in row.values()):
+                continue
+            lows = [box[j][0] for j in row]
+            highs = [box[j][1] for j in row]
+            target = rhs[i] * sign
+            at = None
+            if all(lo is not None for lo in lows):
+                if sum(v * sign * Fraction(lo) for v, lo in zip(row.values(), lows)) == target:
+                    at = [Fraction(lo) for lo in lows]
+            if at is None and all(hi is not None for hi in highs):
+                if sum(v * sign * Fraction(hi) for v, hi in zip(row.values(), highs)) == target:
+                    at = [Fraction(hi) for hi in highs]
+            if at is None:
+                continue
+            for j, val in zip(list(row), at):
+                fixed[j] = val
+                for r, other in enumerate(rows):
+                    if j in other:
+                        rhs[r] -= other.pop(j) * val
+            changed = True
+    return fixed
+
+
+def _lp_range(rows, rhs, names, k, bounds, n) -> tuple[float | None, float | None]:
     from scipy.optimize import linprog
 
-    a = np.array([[float(v) for v in r] for r in rows])
+    a = np.zeros((len(rows), n))
+    for i, r in enumerate(rows):
+        for j, v in r.items():
+            a[i, j] = float(v)
     b = np.array([float(v) for v in rhs])
     box = [bounds.get(name, (0, None)) for name in names]
     c = np.zeros(len(names))
@@ -751,10 +810,19 @@ class Register:
         low = 0 if self.hide_zero else 1
         return {k: (low, self.threshold - 1) for k in hidden & self._primary}
 
-    def _audit(self, hidden: set[str]) -> list[Disclosed]:
+    def _audit(
+        self, hidden: set[str], keys: set[str] | None = None, *, lp: bool = True
+    ) -> list[Disclosed]:
         published = {k: v for k, v in self._values.items() if k not in hidden}
         secret = {k: self._values[k] for k in sorted(hidden)}
-        return audit(published, secret, self._relations, bounds=self._bounds(hidden))
+        return audit(
+            published,
+            secret,
+            self._relations,
+            bounds=self._bounds(hidden),
+            keys=keys,
+            use_bounds=lp,
+        )
 
     def finalise(self) -> None:
         """Apply primary and secondary suppression (once); later calls do nothing.
@@ -777,18 +845,38 @@ class Register:
             candidates = self._candidates(target, hidden)
             if not candidates:
                 break
-            pick = next(
-                (c for c in candidates if not _disclosed(self._audit(hidden | {c}), target)),
-                candidates[0],
-            )
-            hidden.add(pick)
+            hidden |= self._best(hidden, candidates, self._linked(target, hidden))
         raise ReportError(
             "a small count on this page could be worked out from the others, and hiding more "
             "counts did not prevent it; the page is withheld"
         )
 
-    def _candidates(self, target: str, hidden: set[str]) -> list[str]:
-        """Visible counts linked to ``target`` through relations, best to hide first."""
+    def _best(self, hidden: set[str], candidates: list[str], near: set[str]) -> set[str]:
+        """The extra count(s) to hide: the one that leaves fewest counts exposed near the
+        target (ties go to the first candidate); when no single count helps, the best pair."""
+        # Greedy with a one-step look-ahead: two hidden cells in the same line are often
+        # protected only together (a cell and its complement), so one at a time can cascade.
+        n_exposed = len(self._audit(hidden, near & hidden, lp=False))
+
+        def score(extra: set[str]) -> int:
+            return len(self._audit(hidden | extra, (near & hidden) | extra, lp=False))
+
+        scored = [(score({c}), i, c) for i, c in enumerate(candidates)]
+        best = min(scored)
+        if best[0] < n_exposed:
+            return {best[2]}
+        top = candidates[:8]
+        pairs = [
+            (score({c, d}), i, j) for i, c in enumerate(top) for j, d in enumerate(top) if i < j
+        ]
+        if pairs:
+            n, i, j = min(pairs)
+            if n < n_exposed:
+                return {top[i], top[j]}
+        return {best[2]}
+
+    def _linked(self, target: str, hidden: set[str]) -> set[str]:
+        """``target`` and the unknowns (hidden or never shown) linked to it by relations."""
         linked = {target}
         changed = True
         while changed:
@@ -799,6 +887,11 @@ class Register:
                         if k not in linked and (k in hidden or k not in self._values):
                             linked.add(k)
                             changed = True
+        return linked
+
+    def _candidates(self, target: str, hidden: set[str]) -> list[str]:
+        """Visible counts linked to ``target`` through relations, best to hide first."""
+        linked = self._linked(target, hidden)
         near = [
             k
             for rel in self._relations

@@ -9,8 +9,10 @@ sections (:mod:`evalkit.reports.sections.area`) then read results and counts fro
 Count names in the register (``g`` is ``service``, ``comparison`` or ``all``):
 
 - ``records.g``, ``baseline.g``, ``follow_up.g``, ``dropped.g`` (answered before, not after):
-  the data-quality table and the drop-out sentence; ``all`` is the sum of the groups and
-  ``baseline.g == completed.g + dropped.g`` (``completed.g`` is never shown);
+  the data-quality table and the drop-out sentence; ``all`` is the sum of the groups, and the
+  definitions link them through counts never shown (each 0 or more): ``records = baseline +
+  nobase``, ``nobase = post_only + neither``, ``baseline = completed + dropped``,
+  ``follow_up = completed + post_only``;
 - ``model.service``, ``model.comparison``, ``model.all``, ``model.excluded``: people with a
   score at both times, in the estimate, and the records left out of it
   (``records.all == model.all + model.excluded``);
@@ -287,11 +289,18 @@ def _declare_overview(a: AreaAnalysis) -> None:
         reg.count(f"baseline.{g}", base)
         reg.count(f"follow_up.{g}", int(row["with_follow_up"]))
         reg.count(f"dropped.{g}", dropped)
+        # what an intruder knows from the definitions (the unshown parts are 0 or more):
+        # records = baseline + no baseline; no baseline = after only + neither;
+        # baseline = both + dropped; after = both + after only
+        reg.total(f"records.{g}", [f"baseline.{g}", f"nobase.{g}"])
+        reg.total(f"nobase.{g}", [f"post_only.{g}", f"neither.{g}"])
         reg.total(f"baseline.{g}", [f"completed.{g}", f"dropped.{g}"])
+        reg.total(f"follow_up.{g}", [f"completed.{g}", f"post_only.{g}"])
         reg.derived(f"dropout_pct.{g}", [f"dropped.{g}", f"baseline.{g}"])
         reg.derived(f"missing_pct.{g}", [f"baseline.{g}", f"follow_up.{g}"])
     parts = [g for g in a.groups if g != "all"]
-    for stem in ("records", "baseline", "follow_up", "dropped", "completed"):
+    stems = ("records", "baseline", "follow_up", "dropped", "completed", "nobase", "post_only")
+    for stem in (*stems, "neither"):
         reg.total(f"{stem}.all", [f"{stem}.{g}" for g in parts])
     if {"service", "comparison"} <= set(a.groups):
         reg.derived(
@@ -309,6 +318,10 @@ def _declare_model(a: AreaAnalysis, n_treated: int, n_comparison: int) -> None:
     reg.count("model.excluded", int(len(a.df)) - n_treated - n_comparison)
     reg.total("model.all", ["model.service", "model.comparison"])
     reg.total("records.all", ["model.all", "model.excluded"])
+    # people with both scores answered something both times: completed = model + partial
+    for g in ("service", "comparison"):
+        if f"records.{g}" in reg.declared:
+            reg.total(f"completed.{g}", [f"model.{g}", f"partial.{g}"])
     pp = a.prepost
     if pp is not None and pp.n_improved is not None:
         total = "model.service" if pp.n == n_treated else reg.count("change.n", pp.n)

@@ -363,7 +363,7 @@ def _outcome_notes(a: AreaAnalysis) -> tuple[list[str], tuple[str, ...]]:
     reg, notes, counts = a.register, [], ()
     out, total = reg.words("model.excluded"), reg.words("records.all")
     if reg.value("model.excluded") != 0 and out is not None and total is not None:
-        notes.append(f"{out.capitalize()} of {total} records lacked a {a.main.short} score "
+        notes.append(f"{out.capitalize()} of {total} records lacked a score on the {a.main.short} "
                      "before or after and are not in the estimate. If they differ from the "
                      "others the estimate may be biased.")  # fmt: skip
         counts = ("model.excluded", "records.all")
