@@ -241,3 +241,33 @@ def test_all_items_blank(tmp_path):
 def test_parameters_from_a_namespace():
     p = S.area_parameters({"area_id": "A1", "area_name": "x", "records": "r.csv", "np": np})
     assert p["design"] == "comparison" and "np" not in p and p["suppression_threshold"] == 10
+
+
+# -- property test: generated areas with small cells, sentences included --------------------------
+
+from hypothesis import HealthCheck, given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+
+@pytest.mark.slow
+@settings(max_examples=6, deadline=None, suppress_health_check=list(HealthCheck))
+@given(st.integers(3, 25), st.integers(0, 25), st.integers(0, 19), st.sampled_from([5, 10]))
+def test_generated_small_areas_pass_the_audit(tmp_path_factory, n_s, n_c, index, threshold):
+    tmp = tmp_path_factory.mktemp("area")
+    df, _ = demo_area_records(index)
+    df = pd.concat([df[df["treated"] == 1].head(n_s), df[df["treated"] == 0].head(n_c)])
+    a = S.analyse(params(write(tmp, df), suppression_threshold=threshold))
+    reg = a.register
+    assert reg.audit() == []
+    secs, page_html = page_of(a)
+    text = text_of(page_html)
+    for key, words in (("change.improved", "improved reliably"),
+                       ("change.deteriorated", "got reliably worse"),
+                       ("dropped.all", "did not answer again")):  # fmt: skip
+        if key in reg.declared and reg.hidden(key):
+            assert not re.search(rf"(?<!than )\b\d[\d,]* (\(\d+%\) )?{words}", text), key
+    rec = S.record(a, *secs)
+    for field, key in (("n_treated", "model.service"), ("n_comparison", "model.comparison"),
+                       ("n_records", "records.all")):  # fmt: skip
+        if key in reg.declared and reg.hidden(key):
+            assert rec[field] is None
