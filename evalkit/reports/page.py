@@ -169,17 +169,24 @@ def show(*blocks: Any) -> None:
     display(HTML("".join(_html(b) for b in blocks)))
 
 
-def record(results: dict[str, Any]) -> None:
+def record(results: dict[str, Any], *, register: Any = None) -> None:
     """Hand the area's key results to ``evalkit render`` (written as ``areas/<id>.json``).
 
     The results travel inside the executed notebook as a display output of their
     own MIME type, never scraped from HTML; they are not shown in the report.
+
+    With the page's disclosure ``register`` (:class:`evalkit.disclosure.Register`), the page
+    is finalised first: its audit runs, and a page whose hidden counts could be worked out
+    raises :class:`~evalkit.errors.ReportError`, so the run withholds it (as a page with an ID).
     """
     import json
 
     from IPython.display import display
 
     from .render import RESULTS_MIME
+
+    if register is not None:
+        register.check()
 
     clean = json.loads(json.dumps(results, default=_jsonable))
     display({RESULTS_MIME: clean}, raw=True)
@@ -212,6 +219,7 @@ class Findings:
 
     def __init__(self) -> None:
         self.notes: dict[str, list[tuple[str, str]]] = {}
+        self._reader: dict[tuple[str, str, str], str] = {}
 
     def run(self, section: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)``, or ``None`` when it raises an evalkit error."""
@@ -224,26 +232,46 @@ class Findings:
             try:
                 result = fn(*args, **kwargs)
             except EvalkitError as exc:
-                self.add(section, str(exc), kind="alert")
+                self.add(section, str(exc), kind="alert", reader=_reader_text(exc))
                 result = None
         for w in caught:
             if issubclass(w.category, UserWarning):
                 self.add(section, str(w.message), kind="warning")
         return result
 
-    def add(self, section: str, text: str, *, kind: str = "warning") -> None:
-        """Keep a note for a section (duplicates are kept once)."""
+    def add(
+        self, section: str, text: str, *, kind: str = "warning", reader: str | None = None
+    ) -> None:
+        """Keep a note for a section (duplicates are kept once).
+
+        ``text`` is the analyst's (kept in ``notes`` for the notebook); ``reader`` is what a
+        report shows instead, when it differs.
+        """
         notes = self.notes.setdefault(section, [])
         if (kind, text) not in notes:
             notes.append((kind, text))
+            if reader is not None:
+                self._reader[(section, kind, text)] = reader
 
     def show(self, section: str) -> Block:
-        """The section's notes as callouts (empty when there are none)."""
+        """The section's notes as callouts (empty when there are none).
+
+        An error is shown by its plain message only: never the data values, rows or labels
+        generated from data values (such as ``id_P010002``) that the analyst's text names.
+        """
         out = Block("")
         for kind, text in self.notes.get(section, []):
             label = "Could not be estimated:" if kind == "alert" else "Note:"
-            out = out + callout(text, kind=kind, heading_text=label)
+            shown = self._reader.get((section, kind, text), text)
+            out = out + callout(shown, kind=kind, heading_text=label)
         return out
+
+
+def _reader_text(exc: BaseException) -> str:
+    """An error for a reader: a DataError's plain message, without columns, rows or values."""
+    from ..errors import DataError
+
+    return exc.message if isinstance(exc, DataError) else str(exc)
 
 
 def summary_box(sentences: list[str], *, heading_text: str = "Summary") -> Block:

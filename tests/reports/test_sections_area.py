@@ -271,3 +271,41 @@ def test_generated_small_areas_pass_the_audit(tmp_path_factory, n_s, n_c, index,
                        ("n_records", "records.all")):  # fmt: skip
         if key in reg.declared and reg.hidden(key):
             assert rec[field] is None
+
+
+def test_text_answers_give_a_short_page(tmp_path):
+    # issue 11 item 11: "Not at all" in an item column failed inside the kernel
+    df, _ = demo_area_records(1)
+    df["epds_pre_1"] = df["epds_pre_1"].astype(object)
+    df.loc[df.index[:3], "epds_pre_1"] = "Not at all"
+    a = S.analyse(params(write(tmp_path, df)))
+    if a.problem:  # scoring refused the text: the page says why
+        assert "could not be estimated" in text_of(page_of(a)[1])
+    assert a.register.audit() == []
+
+
+def test_findings_show_errors_without_values():
+    from evalkit.errors import DataError
+    from evalkit.reports.page import Findings
+
+    def fail():
+        raise DataError("the covariates are collinear", columns=["id_P010002"], values=["P1"])
+
+    f = Findings()
+    assert f.run("outcomes", fail) is None
+    assert "id_P010002" in f.notes["outcomes"][0][1]  # the analyst keeps the detail
+    shown = f.show("outcomes").html
+    assert "P010002" not in shown and "collinear" in shown
+
+
+def test_record_withholds_a_page_that_fails_its_audit():
+    from evalkit.disclosure import Register
+    from evalkit.errors import ReportError
+    from evalkit.reports import page
+
+    # a hidden count pinned by a relation with nothing else on the page to hide
+    reg = Register(10)
+    reg.count("a", 0, hide=True)
+    reg.relation({"a": 1, "never_shown": 1})
+    with pytest.raises(ReportError, match="withheld"):
+        page.record({"area_id": "X"}, register=reg)

@@ -365,11 +365,18 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
     if len(df) == 0:
         a.problem = "the records file holds no records"
         return _settle(a)
-    treated = describe.binary_column(df, p["treatment_column"])
+    try:
+        treated = describe.binary_column(df, p["treatment_column"])
+        a.main = _prepare(a, p["outcome_tool"], p["outcome_pre_prefix"], p["outcome_post_prefix"])
+        if p["second_tool"]:
+            a.second = _prepare(
+                a, p["second_tool"], p["second_pre_prefix"], p["second_post_prefix"]
+            )
+    except DataError as exc:
+        a.main = a.second = None
+        a.problem = "the answers could not be scored: " + reader_reason(exc, df.columns)
+        return _settle(a)
     a.has_comparison = p["design"] != "prepost" and treated.nunique() == 2
-    a.main = _prepare(a, p["outcome_tool"], p["outcome_pre_prefix"], p["outcome_post_prefix"])
-    if p["second_tool"]:
-        a.second = _prepare(a, p["second_tool"], p["second_pre_prefix"], p["second_post_prefix"])
     a.overview = describe.overview(
         df,
         group=p["treatment_column"],
