@@ -309,3 +309,50 @@ def test_record_withholds_a_page_that_fails_its_audit():
     reg.relation({"a": 1, "never_shown": 1})
     with pytest.raises(ReportError, match="withheld"):
         page.record({"area_id": "X"}, register=reg)
+
+
+def _change_area(improved, unchanged, deteriorated, threshold=10):
+    from types import SimpleNamespace
+
+    from evalkit.disclosure import Register
+
+    reg = Register(threshold)
+    n = improved + unchanged + deteriorated
+    reg.count("model.service", n)
+    for k, v in (("improved", improved), ("unchanged", unchanged), ("deteriorated", deteriorated)):
+        reg.count(f"change.{k}", v)
+    reg.total("model.service", ["change.improved", "change.unchanged", "change.deteriorated"])
+    reg.count("baseline.all", n + 29)
+    reg.count("dropped.all", 29)
+    return SimpleNamespace(register=reg, prepost=SimpleNamespace(n_improved=improved))
+
+
+def test_change_words_all_shown():
+    a = _change_area(45, 60, 15)
+    assert S.change_words(a) == (
+        "Of 120 parents with scores at both times, 45 (38%) improved reliably, 60 (50%) showed "
+        "no reliable change and 15 (12%) got reliably worse."
+    )
+
+
+def test_change_words_a01():
+    # the A01 counts: 35, 58, 7 with 100 in the service group published elsewhere
+    a = _change_area(35, 58, 7)
+    text = S.change_words(a)
+    assert "fewer than 10 got reliably worse" in text
+    assert "35" not in text or "58" not in text
+    assert a.register.audit() == []
+
+
+def test_change_words_all_small():
+    a = _change_area(3, 4, 2)
+    assert "too small to publish" in S.change_words(a)
+
+
+def test_dropout_words():
+    a = _change_area(35, 58, 7)
+    assert S.dropout_words(a) == (
+        "Of 129 parents who answered at the start, 29 (22%) did not answer again at follow-up. "
+        "That is a lot: those who stayed may differ from those who left, so the results could "
+        "be biased."
+    )
