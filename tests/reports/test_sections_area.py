@@ -241,6 +241,7 @@ def test_all_items_blank(tmp_path):
 def test_parameters_from_a_namespace():
     p = S.area_parameters({"area_id": "A1", "area_name": "x", "records": "r.csv", "np": np})
     assert p["design"] == "comparison" and "np" not in p and p["suppression_threshold"] == 10
+    assert S.area_parameters({"covariates": "age, parity"})["covariates"] == ["age", "parity"]
 
 
 # -- property test: generated areas with small cells, sentences included --------------------------

@@ -68,6 +68,8 @@ def area_parameters(values: Mapping[str, Any] | Any) -> dict[str, Any]:
         values = values.model_dump()
     names = AreaParams.model_fields
     given = {k: v for k, v in dict(values).items() if k in names}
+    if isinstance(given.get("covariates"), str):  # "a, b" as the parameter file allows
+        given["covariates"] = [c.strip() for c in given["covariates"].split(",") if c.strip()]
     return AreaParams.model_construct(**given).model_dump()
 
 
