@@ -15,7 +15,8 @@ Count names in the register (``g`` is ``service``, ``comparison`` or ``all``):
   ``follow_up = completed + post_only``;
 - ``model.service``, ``model.comparison``, ``model.all``, ``model.excluded``: people with a
   score at both times, in the estimate, and the records left out of it
-  (``records.all == model.all + model.excluded``);
+  (``records.all == model.all + model.excluded``; ``records.service`` and ``model.service``
+  for a before-and-after design);
 - ``change.improved``, ``change.unchanged``, ``change.deteriorated``: reliable change of the
   service group, adding up to ``model.service`` (or ``change.n`` when the counts differ);
 - ``bad.<column>`` and ``bad.total``: answers out of the tool's range;
@@ -155,6 +156,11 @@ class AreaAnalysis:
     failed: dict[str, str] = field(default_factory=dict)
     n_treated: int = 0
     n_comparison: int = 0
+
+    @property
+    def scope(self) -> str:
+        """Whose records the estimate is about: ``all``, or ``service`` without a comparison."""
+        return "all" if self.has_comparison else "service"
 
     @property
     def design(self) -> str:
@@ -317,9 +323,18 @@ def _declare_model(a: AreaAnalysis, n_treated: int, n_comparison: int) -> None:
     reg.count("model.service", n_treated)
     reg.count("model.comparison", n_comparison)
     reg.count("model.all", n_treated + n_comparison)
-    reg.count("model.excluded", int(len(a.df)) - n_treated - n_comparison)
     reg.total("model.all", ["model.service", "model.comparison"])
-    reg.total("records.all", ["model.all", "model.excluded"])
+    # records of the people the estimate is about (everyone, or the service group for a
+    # before-and-after design) = those in it + those left out for lack of a score
+    scope = a.scope
+    in_scope = (
+        int(len(a.df))
+        if scope == "all"
+        else int(len(a.df))
+        - int(a.overview.loc["Comparison", "records"] if "Comparison" in a.overview.index else 0)
+    )
+    reg.count("model.excluded", in_scope - (n_treated + n_comparison))
+    reg.total(f"records.{scope}", [f"model.{scope}", "model.excluded"])
     # people with both scores answered something both times: completed = model + partial
     for g in ("service", "comparison"):
         if f"records.{g}" in reg.declared:

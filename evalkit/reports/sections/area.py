@@ -361,12 +361,12 @@ def _power_words(a: AreaAnalysis, n_key: str) -> str:
 
 def _outcome_notes(a: AreaAnalysis) -> tuple[list[str], tuple[str, ...]]:
     reg, notes, counts = a.register, [], ()
-    out, total = reg.words("model.excluded"), reg.words("records.all")
+    out, total = reg.words("model.excluded"), reg.words(f"records.{a.scope}")
     if reg.value("model.excluded") != 0 and out is not None and total is not None:
         notes.append(f"{out.capitalize()} of {total} records lacked a score on the {a.main.short} "
                      "before or after and are not in the estimate. If they differ from the "
                      "others the estimate may be biased.")  # fmt: skip
-        counts = ("model.excluded", "records.all")
+        counts = ("model.excluded", f"records.{a.scope}")
     if a.n_clusters is not None and a.n_clusters < FEW_SETTINGS and a.design != "propensity":
         notes.append(f"The estimate allows for people in the same setting being alike, but "
                      f"with only {a.n_clusters} settings its interval is approximate.")  # fmt: skip
