@@ -413,8 +413,8 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
     n_comparison = int(len(model_data) - n_treated) if a.has_comparison else 0
     if n_treated < _MIN_PAIRS or (a.has_comparison and n_comparison < _MIN_PAIRS):
         a.problem = (
-            f"fewer than {_MIN_PAIRS} people in a group have a {main.short} score both before "
-            "and after, so no change or effect can be estimated"
+            f"fewer than {_MIN_PAIRS} people in a group have a score on the {main.short} both "
+            "before and after, so no change or effect can be estimated"
         )
         _declare_model(a, n_treated, n_comparison)
         return _settle(a)

@@ -124,6 +124,10 @@ def dropout_words(a: AreaAnalysis, who: str = "parents") -> str:
     return text
 
 
+def _capital(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
 def _join(items: list[str]) -> str:
     return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
 
@@ -177,7 +181,7 @@ def data_quality(a: AreaAnalysis) -> Section:
     table = ov.rename_axis("Group").rename(columns=columns)
     keys = pd.DataFrame({columns[c]: [f"{s}.{g.lower()}" for g in ov.index]
                          for c, s in stems.items()}, index=table.index)  # fmt: skip
-    records = reg.words("records.all") or "The"
+    records = _capital(reg.words("records.all") or "the")
     blocks: list[Any] = [
         page.heading("Data quality"),
         page.paragraph(
@@ -199,7 +203,7 @@ def data_quality(a: AreaAnalysis) -> Section:
     else:
         blocks.append(
             page.paragraph(
-                f"{(n_bad or 'Some').capitalize()} answers were outside the tool's range and were "
+                f"{_capital(n_bad or 'some')} answers were outside the tool's range and were "
                 "treated as missing; check them in the source data (columns listed below)."
             )
         )
@@ -363,7 +367,7 @@ def _outcome_notes(a: AreaAnalysis) -> tuple[list[str], tuple[str, ...]]:
     reg, notes, counts = a.register, [], ()
     out, total = reg.words("model.excluded"), reg.words(f"records.{a.scope}")
     if reg.value("model.excluded") != 0 and out is not None and total is not None:
-        notes.append(f"{out.capitalize()} of {total} records lacked a score on the {a.main.short} "
+        notes.append(f"{_capital(out)} of {total} records lacked a score on the {a.main.short} "
                      "before or after and are not in the estimate. If they differ from the "
                      "others the estimate may be biased.")  # fmt: skip
         counts = ("model.excluded", f"records.{a.scope}")
