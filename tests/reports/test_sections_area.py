@@ -357,3 +357,26 @@ def test_dropout_words():
         "That is a lot: those who stayed may differ from those who left, so the results could "
         "be biased."
     )
+
+
+@pytest.mark.parametrize("area", ["A02", "A03", "A05"])  # multilevel, propensity, prepost
+def test_demo_designs_pages_are_safe_and_plain(area):
+    import yaml
+
+    from evalkit.disclosure import scan_html_for_ids
+
+    p = yaml.safe_load((ROOT / f"data/demo/params/{area}.yaml").read_text())
+    for k in ("records", "indicators", "matrix"):
+        p[k] = str(ROOT / p[k]) if p.get(k) else ""
+    p.update(indicators="", matrix="")
+    a = S.analyse(p)
+    secs, page_html = page_of(a)
+    text = text_of(page_html)
+    assert a.register.audit() == []
+    assert not re.search(r"(?<![\w/])\.[a-z_]{3,}\b", text)  # no ".attrition"-style hints
+    ids = pd.read_csv(p["records"])["id"]
+    assert scan_html_for_ids(page_html, ids) == []
+    rec = S.record(a, *secs)
+    e = rec["effect"]
+    assert f"{e['ci_low']:.2f}" in page_html and f"{e['ci_high']:.2f}" in page_html
+    assert (e["df"] is None) == (a.design == "propensity")
