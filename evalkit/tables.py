@@ -252,6 +252,7 @@ def report_table(
     index: bool | None = None,
     note: str | None = None,
     marker: str = "c",
+    hidden: pd.DataFrame | None = None,
 ) -> HTMLTable:
     """An accessible HTML table for a report, with small counts suppressed.
 
@@ -280,6 +281,10 @@ def report_table(
         A footnote printed under the table.
     marker : str
         Shown in suppressed cells (DfE's ``c``), explained in a footnote.
+    hidden : DataFrame of bool, optional
+        Cells already hidden by a page's disclosure register
+        (:class:`evalkit.disclosure.Register`), same shape as ``data``; the table is then not
+        suppressed again (``suppress`` is ignored).
 
     Returns
     -------
@@ -318,7 +323,10 @@ def report_table(
 
     mask = pd.DataFrame(False, index=data.index, columns=data.columns)
     shown = data
-    if suppress:
+    if hidden is not None:
+        mask = hidden.reindex(index=data.index, columns=data.columns).fillna(False).astype(bool)
+        shown = data.astype(object).mask(mask, pd.NA)
+    elif suppress:
         from .disclosure import suppress as _suppress
 
         res = _suppress(
@@ -337,7 +345,10 @@ def report_table(
         index = not (
             isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1
         )
-    digest = hashlib.sha1((caption + data.to_csv()).encode("utf-8")).hexdigest()[:10]
+    # the ids come from what is shown only: a hash of hidden counts could be brute-forced
+    digest = hashlib.sha1(
+        (caption + data.astype(object).mask(mask, marker).to_csv()).encode("utf-8")
+    ).hexdigest()[:10]
     note_id = f"evalkit-note-{digest}"
     caption_id = f"evalkit-caption-{digest}"
     esc = html.escape

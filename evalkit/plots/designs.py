@@ -1,5 +1,7 @@
 """Pictures for the individual-level designs: pre–post, effect, love and overlap plots.
 
+They draw aggregates (means with intervals, binned distributions), never individual people.
+
 Each function takes a result and an optional matplotlib axes and returns the Figure
 (built without pyplot; see :func:`evalkit.plots.style.new_figure`).
 """
@@ -12,21 +14,20 @@ import numpy as np
 
 from .style import PALETTE, new_figure
 
-__all__ = ["prepost_plot", "effect_plot", "love_plot", "support_plot"]
+__all__ = ["prepost_plot", "effect_plot", "love_plot", "support_plot", "safe_bin_edges"]
 
 
-def prepost_plot(res: Any, ax: Any = None, *, max_lines: int = 300) -> Any:
-    """Each person's pre and post score joined by a grey line; means with CIs in colour.
+def prepost_plot(res: Any, ax: Any = None) -> Any:
+    """Mean score before and after, each with its confidence interval (aggregates only).
 
-    Only the first ``max_lines`` people are drawn as lines so large samples stay legible.
+    No person is drawn: the figure shows the two group means and their ``res.level``
+    intervals (``mean ± t(n − 1) · sd / √n``), joined by a line. The title gives the mean
+    change and its interval, not the number of people (a report publishes counts through
+    its disclosure register).
     """
     from scipy import stats
 
     fig, ax = new_figure(ax, figsize=(4.8, 4.0))
-    pairs = res.pairs
-    shown = pairs.iloc[:max_lines]
-    for pre, post in zip(shown["pre"], shown["post"]):
-        ax.plot([0, 1], [pre, post], color=PALETTE["grey"], alpha=0.25, linewidth=0.8)
     q = stats.t.ppf(0.5 + res.level / 2, res.n - 1)
     means = [res.mean_pre, res.mean_post]
     half = [q * res.sd_pre / np.sqrt(res.n), q * res.sd_post / np.sqrt(res.n)]
@@ -42,10 +43,10 @@ def prepost_plot(res: Any, ax: Any = None, *, max_lines: int = 300) -> Any:
     )
     ax.set_xticks([0, 1], ["before", "after"])
     ax.set_xlim(-0.3, 1.3)
-    ax.set_ylabel("score")
+    ax.set_ylabel("mean score")
     ax.set_title(
-        f"Change {res.estimate:+.3g} ({res.level:.0%} CI {res.ci_low:.3g} to "
-        f"{res.ci_high:.3g}), n = {res.n}"
+        f"Mean change {res.estimate:+.3g} ({res.level:.0%} CI {res.ci_low:.3g} to "
+        f"{res.ci_high:.3g})"
     )
     ax.legend(loc="best")
     return fig
@@ -98,14 +99,58 @@ def love_plot(balance: Any, ax: Any = None, *, threshold: float = 0.1) -> Any:
     return fig
 
 
-def support_plot(ps: np.ndarray, treat: np.ndarray, ax: Any = None) -> Any:
-    """Histograms of the propensity score in each group (common support)."""
+def safe_bin_edges(groups: list[np.ndarray], threshold: int, fine: int = 30) -> np.ndarray:
+    """Bin edges on [0, 1] such that no group has from 1 to ``threshold - 1`` people in a bin.
+
+    Starts from ``fine`` equal bins and merges neighbours, left to right, until every group's
+    count in each bin is 0 or at least ``threshold``; a short last bin joins the one before.
+    """
+    edges = np.linspace(0, 1, fine + 1)
+    counts = np.array([np.histogram(g, bins=edges)[0] for g in groups])
+
+    def ok(c: np.ndarray) -> bool:
+        return bool(np.all((c == 0) | (c >= threshold)))
+
+    keep = [0]
+    acc = np.zeros(len(groups), dtype=int)
+    for j in range(fine):
+        acc = acc + counts[:, j]
+        if ok(acc) and acc.any():
+            keep.append(j + 1)
+            acc = np.zeros(len(groups), dtype=int)
+    if keep[-1] != fine:
+        keep.append(fine)
+    cuts = [edges[k] for k in keep]
+    while len(cuts) > 2:
+        last = np.array([np.histogram(g, bins=cuts[-2:])[0][0] for g in groups])
+        if ok(last):
+            break
+        del cuts[-2]
+    return np.asarray(cuts)
+
+
+def support_plot(ps: np.ndarray, treat: np.ndarray, ax: Any = None, *, threshold: int = 10) -> Any:
+    """Distributions of the propensity score in each group (common support), binned safely.
+
+    Bins are merged until none holds from 1 to ``threshold - 1`` people of either group, and
+    heights are densities (people per unit of score, as a share of the group), so wider
+    bins are not taller for being wide. A group with fewer than ``threshold`` people is not
+    drawn.
+    """
     fig, ax = new_figure(ax)
-    bins = np.linspace(0, 1, 31)
-    ax.hist(ps[treat == 1], bins=bins, alpha=0.6, color=PALETTE["blue"], label="treated")
-    ax.hist(ps[treat == 0], bins=bins, alpha=0.6, color=PALETTE["orange"], label="comparison")
+    ps, treat = np.asarray(ps, dtype=float), np.asarray(treat)
+    groups = [ps[treat == 1], ps[treat == 0]]
+    drawable = [g for g in groups if len(g) >= threshold]
+    edges = safe_bin_edges(drawable, threshold) if drawable else np.array([0.0, 1.0])
+    for g, colour, label in zip(groups, ("blue", "orange"), ("treated", "comparison")):
+        if len(g) < threshold:
+            continue
+        counts = np.histogram(g, bins=edges)[0]
+        ax.stairs(counts / (len(g) * np.diff(edges)), edges, fill=True, alpha=0.6,
+                  color=PALETTE[colour], label=label)  # fmt: skip
     ax.set_xlabel("propensity score")
-    ax.set_ylabel("people")
+    ax.set_ylabel("density")
     ax.set_title("Overlap of propensity scores")
-    ax.legend()
+    if drawable:
+        ax.legend()
     return fig

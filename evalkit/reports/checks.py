@@ -2,7 +2,12 @@
 
 - no request to the network: no ``http(s)://`` script, stylesheet, image, frame or font;
 - no absolute path of the machine that rendered it;
-- no person ID from the input data (see :func:`evalkit.disclosure.scan_html_for_ids`).
+- no person ID from the input data, wherever it appears, also inside a label generated from
+  data values such as ``id_P010002`` (see :func:`evalkit.disclosure.scan_html_for_ids`).
+
+Small counts are not checked here: every count on a page goes through the page's disclosure
+register (:class:`evalkit.disclosure.Register`), audited before the page's record is handed
+over.
 
 :func:`scrub` takes local paths out of error messages shown in the index.
 """

@@ -20,13 +20,14 @@ import html
 import io
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from ..simulate import SYNTHETIC_NOTICE
 
 __all__ = [
     "Block",
+    "Section",
     "title",
     "heading",
     "paragraph",
@@ -53,6 +54,46 @@ class Block:
 
     def __add__(self, other: Block) -> Block:
         return Block(self.html + other.html)
+
+
+@dataclass(frozen=True)
+class Section:
+    """One section of a report, as a section function returns it.
+
+    Attributes
+    ----------
+    name : str
+        The section's name (``"outcomes"``).
+    blocks : tuple
+        What to show, in order (:class:`Block` objects or tables); empty when the section has
+        nothing to show for this area.
+    counts : tuple of str
+        Names of the counts it publishes, every one read from the page's disclosure register
+        (:class:`evalkit.disclosure.Register`).
+    record : dict
+        Its part of the area's JSON record (only published values).
+    """
+
+    name: str
+    blocks: tuple = ()
+    counts: tuple[str, ...] = ()
+    record: dict = field(default_factory=dict)
+
+    @property
+    def html(self) -> str:
+        """The section's blocks as one piece of HTML."""
+        return "".join(_html(b) for b in self.blocks)
+
+    def _repr_html_(self) -> str:
+        return self.html
+
+
+def _html(b: Any) -> str:
+    if isinstance(b, (Block, Section)):
+        return b.html
+    if hasattr(b, "_repr_html_"):
+        return b._repr_html_()
+    return paragraph(str(b)).html
 
 
 def _slug(text: str) -> str:
@@ -120,33 +161,32 @@ def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) ->
 def show(*blocks: Any) -> None:
     """Display blocks in a notebook, in order.
 
-    Blocks are :class:`Block` objects, anything with ``_repr_html_`` (such as
-    :func:`evalkit.tables.report_table`), or plain strings (shown as paragraphs).
+    Blocks are :class:`Block` or :class:`Section` objects, anything with ``_repr_html_``
+    (such as :func:`evalkit.tables.report_table`), or plain strings (shown as paragraphs).
     """
     from IPython.display import HTML, display
 
-    parts = []
-    for b in blocks:
-        if isinstance(b, Block):
-            parts.append(b.html)
-        elif hasattr(b, "_repr_html_"):
-            parts.append(b._repr_html_())
-        else:
-            parts.append(paragraph(str(b)).html)
-    display(HTML("".join(parts)))
+    display(HTML("".join(_html(b) for b in blocks)))
 
 
-def record(results: dict[str, Any]) -> None:
+def record(results: dict[str, Any], *, register: Any = None) -> None:
     """Hand the area's key results to ``evalkit render`` (written as ``areas/<id>.json``).
 
     The results travel inside the executed notebook as a display output of their
     own MIME type, never scraped from HTML; they are not shown in the report.
+
+    With the page's disclosure ``register`` (:class:`evalkit.disclosure.Register`), the page
+    is finalised first: its audit runs, and a page whose hidden counts could be worked out
+    raises :class:`~evalkit.errors.ReportError`, so the run withholds it (as a page with an ID).
     """
     import json
 
     from IPython.display import display
 
     from .render import RESULTS_MIME
+
+    if register is not None:
+        register.check()
 
     clean = json.loads(json.dumps(results, default=_jsonable))
     display({RESULTS_MIME: clean}, raw=True)
@@ -179,6 +219,7 @@ class Findings:
 
     def __init__(self) -> None:
         self.notes: dict[str, list[tuple[str, str]]] = {}
+        self._reader: dict[tuple[str, str, str], str] = {}
 
     def run(self, section: str, fn: Any, *args: Any, **kwargs: Any) -> Any:
         """``fn(*args, **kwargs)``, or ``None`` when it raises an evalkit error."""
@@ -191,26 +232,46 @@ class Findings:
             try:
                 result = fn(*args, **kwargs)
             except EvalkitError as exc:
-                self.add(section, str(exc), kind="alert")
+                self.add(section, str(exc), kind="alert", reader=_reader_text(exc))
                 result = None
         for w in caught:
             if issubclass(w.category, UserWarning):
                 self.add(section, str(w.message), kind="warning")
         return result
 
-    def add(self, section: str, text: str, *, kind: str = "warning") -> None:
-        """Keep a note for a section (duplicates are kept once)."""
+    def add(
+        self, section: str, text: str, *, kind: str = "warning", reader: str | None = None
+    ) -> None:
+        """Keep a note for a section (duplicates are kept once).
+
+        ``text`` is the analyst's (kept in ``notes`` for the notebook); ``reader`` is what a
+        report shows instead, when it differs.
+        """
         notes = self.notes.setdefault(section, [])
         if (kind, text) not in notes:
             notes.append((kind, text))
+            if reader is not None:
+                self._reader[(section, kind, text)] = reader
 
     def show(self, section: str) -> Block:
-        """The section's notes as callouts (empty when there are none)."""
+        """The section's notes as callouts (empty when there are none).
+
+        An error is shown by its plain message only: never the data values, rows or labels
+        generated from data values (such as ``id_P010002``) that the analyst's text names.
+        """
         out = Block("")
         for kind, text in self.notes.get(section, []):
             label = "Could not be estimated:" if kind == "alert" else "Note:"
-            out = out + callout(text, kind=kind, heading_text=label)
+            shown = self._reader.get((section, kind, text), text)
+            out = out + callout(shown, kind=kind, heading_text=label)
         return out
+
+
+def _reader_text(exc: BaseException) -> str:
+    """An error for a reader: a DataError's plain message, without columns, rows or values."""
+    from ..errors import DataError
+
+    return exc.message if isinstance(exc, DataError) else str(exc)
 
 
 def summary_box(sentences: list[str], *, heading_text: str = "Summary") -> Block:
