@@ -41,7 +41,9 @@ __all__ = [
 DATA_SUFFIXES = (".csv", ".xlsx", ".sav")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 PARAM_SUFFIXES = (".yaml", ".yml")
-_AREA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+#: what an area ID may be (also in the JSON Schema)
+AREA_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+_AREA_ID = re.compile(AREA_ID_PATTERN)
 
 Design = Literal["prepost", "comparison", "multilevel", "propensity"]
 
