@@ -219,5 +219,5 @@ def test_help_lists_commands_in_the_order_a_newcomer_uses_them():
     import re
 
     out = runner.invoke(app, ["--help"]).output
-    listed = re.findall(r"^\W+([a-z]+)\s{2,}\S", out, flags=re.M)
+    listed = re.findall(r"^│ ([a-z]+)\s{2,}\S", out, flags=re.M)
     assert listed[:4] == ["demo", "init", "validate", "render"]
