@@ -21,6 +21,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .cli_plan import plan_app
 from .cli_project import init, schema
 from .cli_tools import score, tools_app
 from .errors import EvalkitError, ParameterError
@@ -384,6 +385,7 @@ def demo(
 
 app.command("init")(init)
 app.command("schema")(schema)
+app.add_typer(plan_app, name="plan")
 app.add_typer(tools_app, name="tools")
 app.command("score")(score)
 

@@ -34,7 +34,7 @@ class KeySpec:
 
     name: str
     description: str
-    kind: str  # "text", "integer", "number", "yes/no", "choice", "list", "file"
+    kind: str  # "text", "integer", "number", "yes/no", "choice", "list", "mapping", "file"
     required: bool
     default: Any
     choices: list[str] | None = None
@@ -60,6 +60,8 @@ class KeySpec:
             text = " ".join(x for x in (word, lo, hi) if x)
         elif self.kind == "list":
             text = "column names separated by commas, or empty"
+        elif self.kind == "mapping":
+            text = "key: reason pairs (in a cell, separated by ';'), or empty"
         elif self.kind == "file":
             text = (
                 "a path to a "
@@ -92,9 +94,9 @@ def _bounds(info: Any) -> tuple[float | None, float | None, bool]:
 def key_specs() -> dict[str, KeySpec]:
     """One :class:`KeySpec` per parameter, in the template's order."""
     from ..tools import available
-    from .params import DATA_SUFFIXES, TABLE_SUFFIXES
+    from .params import DATA_SUFFIXES, PARAM_SUFFIXES, TABLE_SUFFIXES
 
-    file_keys = {"records": DATA_SUFFIXES}
+    file_keys = {"records": DATA_SUFFIXES, "plan": PARAM_SUFFIXES}
     for key in AreaParams.FILE_KEYS:
         file_keys.setdefault(key, TABLE_SUFFIXES)
     out: dict[str, KeySpec] = {}
@@ -131,6 +133,8 @@ def key_specs() -> dict[str, KeySpec]:
             )
         elif origin is list:
             out[name] = KeySpec(kind="list", **common)
+        elif origin is dict:
+            out[name] = KeySpec(kind="mapping", **common)
         elif name in file_keys:
             out[name] = KeySpec(kind="file", suffixes=tuple(file_keys[name]), **common)
         else:
@@ -165,6 +169,13 @@ def json_schema() -> dict[str, Any]:
             prop.pop("type", None)
             items = prop.pop("items", {"type": "string"})
             prop["anyOf"] = [{"type": "array", "items": items}, {"type": "string"}]
+        if spec.kind == "mapping":
+            prop.pop("type", None)
+            values = prop.pop("additionalProperties", {"type": "string"})
+            prop["anyOf"] = [
+                {"type": "object", "additionalProperties": values},
+                {"type": "string"},
+            ]
         if spec.kind == "file":
             # ECMA-262 patterns (what editors run) have no inline flags: spell both cases
             ends = "|".join(

@@ -46,6 +46,8 @@ def _cell_value(spec: KeySpec, value: Any) -> Any:
         return "yes" if value else "no"
     if spec.kind == "list":
         return ", ".join(map(str, value))
+    if spec.kind == "mapping":
+        return "; ".join(f"{k}: {v}" for k, v in value.items())
     return value
 
 
