@@ -29,7 +29,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validate import check_level
+from ._validate import check_level, numeric_array
 from .errors import DataError
 from .results import Result
 
@@ -131,21 +131,6 @@ class Dose(Result):
     _title = "Dose"
 
 
-def _numeric(values: Any, name: str) -> pd.Series:
-    s = pd.Series(values)
-    num = pd.to_numeric(s, errors="coerce")
-    bad = s.notna() & num.isna()
-    if bad.any():
-        raise DataError(
-            "is not a number",
-            column=name,
-            rows=list(s.index[bad][:10]),
-            values=list(s[bad][:5]),
-            allowed="numbers (blank for not recorded)",
-        )
-    return num
-
-
 def dose(sessions: Any, planned: int, *, level: float = 0.95, name: str = "sessions") -> Dose:
     """The distribution of sessions attended and the share who received the planned dose.
 
@@ -165,7 +150,8 @@ def dose(sessions: Any, planned: int, *, level: float = 0.95, name: str = "sessi
     level = check_level(level)
     if not float(planned).is_integer() or planned < 1:
         raise DataError(f"planned sessions must be a whole number from 1, got {planned!r}")
-    s = _numeric(sessions, name).dropna()
+    raw = sessions if isinstance(sessions, pd.Series) else pd.Series(list(sessions))
+    s = pd.Series(numeric_array(raw, name=name), index=raw.index).dropna()
     bad = (s < 0) | (s != np.floor(s))
     if bad.any():
         raise DataError(

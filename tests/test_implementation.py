@@ -42,7 +42,7 @@ def test_dose_counts_and_share_with_the_planned_dose():
     assert d.caveat == DOSE_CAVEAT
     with pytest.raises(DataError, match="whole numbers"):
         dose([1.5, 2], planned=8)
-    with pytest.raises(DataError, match="not a number"):
+    with pytest.raises(DataError, match="must be numeric"):
         dose(["two", 3], planned=8)
     with pytest.raises(DataError, match="planned"):
         dose([1, 2], planned=0)
