@@ -13,6 +13,8 @@ Submodules are imported on first use, so ``import evalkit`` stays light
 - :mod:`evalkit.indicators`   Wilson and Byar intervals, funnel plots
 - :mod:`evalkit.matrix`       the maturity matrix (Plan, Lead, Deliver, Evaluate)
 - :mod:`evalkit.disclosure`   small-number suppression
+- :mod:`evalkit.plan`         analysis plans: lock before the outcomes are seen, show deviations
+- :mod:`evalkit.implementation` reach, dose and fidelity
 - :mod:`evalkit.simulate`     the synthetic 20-area demo
 - :mod:`evalkit.tables`, :mod:`evalkit.plots`  presentation helpers for reports
 """
@@ -42,6 +44,8 @@ _SUBMODULES = {
     "describe",
     "evidence",
     "narrative",
+    "plan",
+    "implementation",
 }
 
 __all__ = [

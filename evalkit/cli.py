@@ -22,13 +22,17 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .cli_plan import plan_app
+from .cli_project import init, schema
 from .cli_tools import score, tools_app
 from .errors import EvalkitError, ParameterError
 
 app = typer.Typer(
     name="evalkit",
     help="Evaluation reports for maternity and early-years services.\n\n"
-    "Start with 'evalkit demo', then point 'evalkit render' at your own parameter files.\n\n"
+    "New here? 'evalkit demo' renders a synthetic 20-area demo; 'evalkit init FOLDER' "
+    "starts your own evaluation (a parameters workbook to fill in, then 'evalkit validate' "
+    "and 'evalkit render').\n\n"
     "Exit codes: 0 all good; 1 some area or page failed (the others were rendered); "
     "2 the parameters, data or output folder were not usable; 130 interrupted.",
     no_args_is_help=True,
@@ -46,13 +50,15 @@ def _err(message: str) -> None:
     typer.echo(message, err=True)
 
 
-def _fail_input(exc: EvalkitError) -> None:
+def _fail_input(exc: EvalkitError, after: str | None = None) -> None:
     if isinstance(exc, ParameterError) and len(exc.problems) > 1:
         _err(f"{len(exc.problems)} problems in the parameters (nothing was rendered):")
         for line in exc.problems:
             _err(f"  - {line}")
     else:
         _err(f"error: {exc}")
+    if after:
+        _err(after)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -140,6 +146,35 @@ def _progress_callbacks(quiet: bool):
     return on_start, on_done, lambda: None
 
 
+def _first_run_help(params: list[Path]) -> None:
+    """A folder with no parameter files: say what to do next instead of a bare error."""
+    folders = [p for p in params if p.is_dir()]
+    if not folders or len(folders) != len(params):
+        return
+    found = [q for p in folders for q in p.iterdir() if q.suffix.lower() in (".yaml", ".yml")]
+    if found:
+        return
+    books = [
+        q for p in folders for q in sorted(p.iterdir()) if q.suffix.lower() in (".xlsx", ".csv")
+    ]
+    where = ", ".join(map(str, folders))
+    if books:
+        _err(
+            f"No .yaml parameter files in {where}. If {books[0]} is your parameters "
+            f"workbook, give it to render itself:\n  evalkit render {books[0]} --out reports"
+        )
+    else:
+        _err(
+            f"No parameter files in {where}. To start an evaluation:\n"
+            "  evalkit init my-evaluation        a parameters workbook, data dictionaries, a README\n"
+            "  cd my-evaluation                  then fill in parameters.xlsx\n"
+            "  evalkit validate parameters.xlsx\n"
+            "  evalkit render parameters.xlsx --out reports\n"
+            "Or try the synthetic demo first: evalkit demo"
+        )
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
 def _render(
     params: list[Path],
     out: Path,
@@ -154,6 +189,7 @@ def _render(
     from .reports.build import build
     from .reports.params import load_jobs
 
+    _first_run_help(params)
     try:
         area_jobs = load_jobs(params)
     except EvalkitError as exc:
@@ -286,6 +322,12 @@ def validate(
             help="Parameter files, folders or CSV/XLSX tables to check.", show_default=False
         ),
     ],
+    annotate: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a copy of the (one) XLSX workbook with each problem marked on its cell."
+        ),
+    ] = None,
 ) -> None:
     """Check parameter files (keys, types, ranges, data files and their columns) without rendering."""
     from .reports.params import load_jobs
@@ -293,8 +335,33 @@ def validate(
     try:
         jobs = load_jobs(params)
     except EvalkitError as exc:
-        _fail_input(exc)
+        marked = None
+        if annotate is not None and isinstance(exc, ParameterError):
+            marked = _annotate(params, exc.problems, annotate)
+        _fail_input(exc, after=marked)
+    if annotate is not None:
+        _err(_annotate(params, [], annotate))
     typer.echo(f"{len(jobs)} area(s) OK: " + ", ".join(j.area_id for j in jobs))
+
+
+def _annotate(params: list[Path], problems: list[str], out: Path) -> str:
+    """Mark the problems on a copy of the one workbook; return what was written."""
+    from .reports.workbook import annotate_workbook
+
+    books = [p for p in params if p.suffix.lower() == ".xlsx"]
+    if len(books) != 1:
+        _fail_input(
+            ParameterError(
+                "--annotate needs exactly one .xlsx workbook among the parameter files",
+                key="--annotate",
+            )
+        )
+    try:
+        marked = annotate_workbook(books[0], problems, out)
+    except (EvalkitError, OSError) as exc:
+        _err(f"error: cannot write {out}: {exc}")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    return f"Wrote {out}: {marked} cell(s) marked."
 
 
 @app.command()
@@ -323,8 +390,23 @@ def demo(
     raise typer.Exit(code)
 
 
+app.command("init")(init)
+app.command("schema")(schema)
+app.add_typer(plan_app, name="plan")
 app.add_typer(tools_app, name="tools")
 app.command("score")(score)
+
+
+# `evalkit --help` lists the commands in the order a newcomer uses them
+_NEWCOMER_ORDER = ["demo", "init", "validate", "render", "schema", "score"]
+
+
+def _command_rank(info) -> int:
+    name = info.name or info.callback.__name__.replace("_", "-")
+    return _NEWCOMER_ORDER.index(name) if name in _NEWCOMER_ORDER else len(_NEWCOMER_ORDER)
+
+
+app.registered_commands.sort(key=_command_rank)
 
 
 def main() -> None:

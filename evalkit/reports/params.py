@@ -43,7 +43,9 @@ __all__ = [
 DATA_SUFFIXES = (".csv", ".xlsx", ".sav")
 TABLE_SUFFIXES = (".csv", ".xlsx")
 PARAM_SUFFIXES = (".yaml", ".yml")
-_AREA_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$")
+#: what an area ID may be (also in the JSON Schema)
+AREA_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+_AREA_ID = re.compile(AREA_ID_PATTERN)
 #: names of the pages across areas and of the output folder's own files: no area may take them
 RESERVED_NAMES = ("synthesis", "reliability", "index", "status")
 
@@ -72,6 +74,18 @@ def _known_encoding(v: str) -> str:
 def _not_a_folder(v: str) -> None:
     if Path(v).is_dir():
         raise ValueError("is a folder, not a file: give the data file inside it")
+
+
+def _split_pairs(v: Any) -> Any:
+    """A mapping from YAML, or ``key: reason; key: reason`` from a spreadsheet cell."""
+    if v is None or v == "":
+        return {}
+    if isinstance(v, str):
+        pairs = [p.partition(":") for p in v.split(";") if p.strip()]
+        if any(not sep for _, sep, _ in pairs):
+            raise ValueError("must be 'key: reason' pairs separated by ';'")
+        return {k.strip(): r.strip() for k, _, r in pairs}
+    return v
 
 
 def _split_list(v: Any) -> Any:
@@ -141,12 +155,30 @@ class AreaParams(BaseModel):
     )
     data_source: str = Field("", max_length=500, description="where the data came from")
     synthetic: bool = Field(False, description="true for demo data: a banner says so")
+    plan: str = Field(
+        "", description="the area's analysis plan (.yaml, evalkit plan init), or empty"
+    )
+    deviations: dict[str, str] = Field(
+        default_factory=dict,
+        description="why a parameter differs from the locked plan: key: reason (in a "
+        "spreadsheet cell, key: reason; key: reason)",
+    )
 
     _split = field_validator("covariates", mode="before")(
         classmethod(lambda cls, v: _split_list(v))
     )
     _sheet = field_validator("sheet", mode="before")(classmethod(lambda cls, v: _sheet_text(v)))
     _encoding = field_validator("encoding")(classmethod(lambda cls, v: _known_encoding(v)))
+    _pairs = field_validator("deviations", mode="before")(
+        classmethod(lambda cls, v: _split_pairs(v))
+    )
+
+    @field_validator("plan")
+    @classmethod
+    def _plan_suffix(cls, v: str) -> str:
+        if v and not v.lower().endswith(PARAM_SUFFIXES):
+            raise ValueError("must be a .yaml plan file (evalkit plan init), or empty")
+        return v
 
     @field_validator("area_id")
     @classmethod
@@ -193,7 +225,7 @@ class AreaParams(BaseModel):
         return v
 
     # keys whose values are input files: hashed for the cache, checked for existence
-    FILE_KEYS: ClassVar[tuple[str, ...]] = ("records", "indicators", "matrix")
+    FILE_KEYS: ClassVar[tuple[str, ...]] = ("records", "indicators", "matrix", "plan")
 
 
 def template_parameter_names() -> list[str]:
@@ -343,6 +375,13 @@ def _check_one(
     _check_columns(model, where, problems)
     if len(problems) == before:
         _check_records(model, where, problems, enough_data)
+    if model.plan or model.deviations:
+        from ..plan import check
+
+        if model.deviations and not model.plan:
+            problems.append(f"{where}: key 'deviations': given, but 'plan' names no plan file")
+        else:
+            problems.extend(check(model.model_dump(), where=where).problems)
     return model if len(problems) == before else None
 
 
@@ -585,6 +624,11 @@ def load_jobs(
                 continue
             params = model.model_dump()
             inputs = [getattr(model, k) for k in AreaParams.FILE_KEYS if getattr(model, k)]
+            if model.plan:  # the lock status is part of what the report says
+                from ..plan import REGISTER_NAME
+
+                register = Path(model.plan).parent / REGISTER_NAME
+                inputs += [str(register)] if register.is_file() else []
             jobs.append(AreaJob(model.area_id, where, params, inputs))
     seen: dict[str, AreaJob] = {}
     for job in jobs:
