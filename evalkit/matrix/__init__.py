@@ -40,17 +40,22 @@ from __future__ import annotations
 from .agreement import Agreement, agreement
 from .framework import DEFAULT_FRAMEWORK, Dimension, Element, Framework, load_framework
 from .profile import change, profile
-from .ratings import RATING_COLUMNS, read_ratings
+from .ratings import ACTION_STATUSES, NOTE_COLUMNS, RATING_COLUMNS, read_actions, read_ratings
+from .workbook import write_template
 
 __all__ = [
     "DEFAULT_FRAMEWORK",
     "RATING_COLUMNS",
+    "NOTE_COLUMNS",
+    "ACTION_STATUSES",
     "Framework",
     "Dimension",
     "Element",
     "Agreement",
     "load_framework",
     "read_ratings",
+    "read_actions",
+    "write_template",
     "profile",
     "agreement",
     "change",
