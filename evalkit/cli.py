@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .cli_matrix import matrix_app
 from .cli_tools import score, tools_app
 from .errors import EvalkitError, ParameterError
 
@@ -324,6 +325,7 @@ def demo(
 
 
 app.add_typer(tools_app, name="tools")
+app.add_typer(matrix_app, name="matrix")
 app.command("score")(score)
 
 
