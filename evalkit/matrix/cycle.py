@@ -147,8 +147,9 @@ def disagreement(
     el = p[(p["scope"] == "element") & (p["n_partners"] >= 2)].copy()
     el["range"] = el["max"] - el["min"]
     el["_order"] = el["element"].map({e: i for i, e in enumerate(fw.element_ids)})
+    el["_sd"] = el["sd"].round(9)  # equal spreads tie exactly, whatever the rounding error
     el = el.sort_values(
-        ["area", "range", "sd", "_order"], ascending=[True, False, False, True], kind="stable"
+        ["area", "range", "_sd", "_order"], ascending=[True, False, False, True], kind="stable"
     )
     el["rank"] = el.groupby("area").cumcount() + 1
     cols = ["area", "date", "dimension", "element", "label", "n_partners", "mean", "min", "max"]
