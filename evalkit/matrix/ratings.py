@@ -318,7 +318,8 @@ def _check_notes(
     )
     out["due_date"] = due.astype("datetime64[ns]")
 
-    status = df["status"].map(lambda v: "" if _blank(pd.Series([v])).iloc[0] else _status(v))
+    status_blank = _blank(df["status"])
+    status = df["status"].map(_status).where(~status_blank, "")
     allowed = ", ".join(ACTION_STATUSES)
     _reject(
         df, ~status.isin(("",) + ACTION_STATUSES), "status", "unknown status", file, allowed, cells
