@@ -3,6 +3,8 @@ across areas (and their picture), and the demo's implementation data."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -18,6 +20,12 @@ from evalkit.simulate import (
     demo_dose_slope,
     demo_matrix,
 )
+
+
+@functools.cache
+def _area(i):
+    """One demo area's records and truth (generated once for the tests below)."""
+    return demo_area_records(i)
 
 
 def _rows(area, date, table, actions=None):
@@ -221,7 +229,7 @@ def test_demo_dose_slope_is_ols_and_negative_on_average():
     # the known dose-response, checked against numpy's least squares on the totals
     slopes = []
     for i in range(20):
-        df, truth = demo_area_records(i)
+        df, truth = _area(i)
         t = df[df["treated"] == 1]
         pre = t.filter(like="epds_pre_").astype(float).sum(axis=1, skipna=False)
         post = t.filter(like="epds_post_").astype(float).sum(axis=1, skipna=False)
@@ -248,14 +256,13 @@ def _totals(df):
     ]
 
 
-@pytest.mark.slow
 def test_dose_response_recovers_the_demo_dose_response():
     implementation = pytest.importorskip("evalkit.implementation")
     if not hasattr(implementation, "dose_response"):
         pytest.skip("evalkit.implementation has no dose_response yet")
     covered = 0
     for i in range(20):
-        df, truth = demo_area_records(i)
+        df, truth = _area(i)
         res = implementation.dose_response(
             _totals(df), outcome="epds_post_total", dose="sessions", baseline="epds_pre_total"
         )
