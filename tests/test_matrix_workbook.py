@@ -271,3 +271,16 @@ def test_cli_is_registered_in_evalkit():
 
     res = runner.invoke(evalkit_app, ["matrix", "--help"])
     assert res.exit_code == 0 and "template" in res.stdout
+
+
+def test_a_long_table_in_xlsx_is_still_read_as_before(tmp_path):
+    df = pd.DataFrame(
+        {"area": "A", "partner": ["NHS", "LA"], "element": "strategy", "level": [2, 9]}
+    ).assign(date="2025-03-01")
+    path = tmp_path / "long.xlsx"
+    df.iloc[:1].to_excel(path, index=False)
+    assert matrix.read_ratings(path)["level"].tolist() == [2]
+    df.to_excel(path, index=False)
+    with pytest.raises(DataError) as err:
+        matrix.read_ratings(path)
+    assert err.value.rows == [3] and err.value.column == "level"  # spreadsheet line 3
