@@ -318,6 +318,9 @@ def demo(
 
 app.add_typer(tools_app, name="tools")
 app.command("score")(score)
+from .cli_share import register_share  # noqa: E402
+
+register_share(app)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ different people in different formats, with the faults real registers have:
   number).
 
 :func:`demo_sources` returns the sources in memory with the truth (which records are
-one child); :func:`write_demo_sources` writes them to a folder (CSV, Excel and SPSS) with a
+one child); :func:`write_demo_sources` writes them to a folder (CSV and SPSS) with a
 data dictionary and a postcode lookup, ready for ``evalkit share``. Run it as
 ``python -m evalkit.simulate_sources FOLDER [N]``.
 
@@ -77,6 +77,15 @@ _SURNAMES = (
     "ashworth brennan cartwright dunn fitzgerald hargreaves iqbal mahmood qureshi "
     "sharma gupta das bose chen wang li zhang yilmaz demir popescu ionescu silva santos"
 ).split()
+# a long tail of rarer surnames (about a third of people, as in England, where the 300
+# commonest surnames cover roughly two thirds)
+_PREFIXES = (
+    "ash bar black brad brook cald cart chad clif cran dal dun east elm fair fen "
+    "gold green hal hart hay high holl kings lang lid marl mid mill moor nor oak "
+    "pen pitt rad red rock sal shel stan stock sum thorn wal west whit wins wood"
+).split()
+_SUFFIXES = "ford ley ton wick worth field more by croft well ham ridge stone bury lake".split()
+_RARE_SURNAMES = [a + b for a in _PREFIXES for b in _SUFFIXES]
 _ACCENTED = {"zoe": "Zoë", "chloe": "Chloé", "esme": "Esmé", "renee": "Renée", "anais": "Anaïs"}
 _VARIANTS = {c: v for c, v in NICKNAME_GROUPS.items()}
 # NHS ethnic category codes, with shares roughly those of births in England
@@ -152,10 +161,17 @@ def _mistype_nhs(nhs: str, rng) -> str:
 
 def _population(n_people: int, rng, n_postcodes: int) -> tuple[pd.DataFrame, pd.DataFrame]:
     sex = rng.choice(np.array(["F", "M"]), size=n_people)
-    girls = rng.choice(np.array(_GIRLS), size=n_people, p=_zipf_weights(len(_GIRLS), 0.7))
-    boys = rng.choice(np.array(_BOYS), size=n_people, p=_zipf_weights(len(_BOYS), 0.7))
+    girls = rng.choice(np.array(_GIRLS), size=n_people, p=_zipf_weights(len(_GIRLS), 0.45))
+    boys = rng.choice(np.array(_BOYS), size=n_people, p=_zipf_weights(len(_BOYS), 0.45))
     first = np.where(sex == "F", girls, boys)
-    surname = rng.choice(np.array(_SURNAMES), size=n_people, p=_zipf_weights(len(_SURNAMES)))
+    pool = np.array(_SURNAMES + _RARE_SURNAMES)
+    w = np.concatenate(
+        [
+            0.66 * _zipf_weights(len(_SURNAMES), 0.4),
+            np.full(len(_RARE_SURNAMES), 0.34 / len(_RARE_SURNAMES)),
+        ]
+    )
+    surname = rng.choice(pool, size=n_people, p=w)
     start = np.datetime64("2019-01-01")
     dob = start + rng.integers(0, 5 * 365, size=n_people).astype("timedelta64[D]")
     # fictional postcodes (outward codes EV1-EV40 do not exist), about 30 to an LSOA
@@ -360,13 +376,13 @@ def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
                     "type": "date_of_birth",
                     "generalise": "year_month",
                 },
-                "sex": {"role": "quasi-identifier", "type": "sex"},
+                "sex": {"role": "attribute", "type": "sex"},
                 "postcode": {
                     "role": "quasi-identifier",
                     "type": "postcode",
                     "generalise": "imd_decile",
                 },
-                "ethnicity": {"role": "quasi-identifier", "generalise": "ethnic_group"},
+                "ethnicity": {"role": "attribute", "generalise": "ethnic_group"},
                 "birth_weight_g": {"role": "attribute", "description": "Birth weight (grams)"},
                 "gestation_weeks": {
                     "role": "attribute",
@@ -386,13 +402,13 @@ def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
                     "type": "date_of_birth",
                     "generalise": "year_month",
                 },
-                "gender": {"role": "quasi-identifier", "type": "sex"},
+                "gender": {"role": "attribute", "type": "sex"},
                 "post_code": {
                     "role": "quasi-identifier",
                     "type": "postcode",
                     "generalise": "imd_decile",
                 },
-                "ethnicity": {"role": "quasi-identifier", "generalise": "ethnic_group"},
+                "ethnicity": {"role": "attribute", "generalise": "ethnic_group"},
                 "visits_completed": {
                     "role": "attribute",
                     "description": "Mandated health visiting contacts completed (of 5)",
@@ -415,7 +431,7 @@ def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
                     "type": "date_of_birth",
                     "generalise": "year_month",
                 },
-                "Sex": {"role": "quasi-identifier", "type": "sex"},
+                "Sex": {"role": "attribute", "type": "sex"},
                 "Postcode": {
                     "role": "quasi-identifier",
                     "type": "postcode",
@@ -432,12 +448,25 @@ def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
             },
         },
     }
-    return {"k": 5, "postcode_lookup": lookup_file, "sources": person}
+    # with about 20,000 children, year-month of birth x IMD decile leaves classes of 20-60
+    # children; sex and ethnic group are attributes, and each class must hold both answers
+    # to the breastfeeding question (l-diversity of a health behaviour)
+    return {
+        "k": 5,
+        "sensitive": "breastfed_6_8_weeks",
+        "l": 2,
+        "threshold": 0.9,
+        "postcode_lookup": lookup_file,
+        "sources": person,
+    }
 
 
-def write_demo_sources(folder: str | Path, n: int = 3000, *, seed: int = 2026) -> dict[str, Path]:
-    """Write the demo sources to ``folder``: ``maternity.csv``, ``health_visiting.xlsx``,
-    ``early_years.sav``, ``postcode_lookup.csv``, ``dictionary.yaml`` and ``truth.csv``.
+def write_demo_sources(folder: str | Path, n: int = 20000, *, seed: int = 2026) -> dict[str, Path]:
+    """Write the demo sources to ``folder``: ``maternity.csv``, ``health_visiting.csv``,
+    ``early_years.sav`` (SPSS), ``postcode_lookup.csv``, ``dictionary.yaml`` and ``truth.csv``.
+
+    (Health visiting is a CSV rather than Excel only because reading 20,000 rows of Excel
+    takes longer than the linkage; ``evalkit share`` reads ``.xlsx`` as well.)
 
     Returns the paths by name (``maternity``, ..., ``lookup``, ``dictionary``, ``truth``).
     """
@@ -448,14 +477,14 @@ def write_demo_sources(folder: str | Path, n: int = 3000, *, seed: int = 2026) -
     d = demo_sources(n, seed=seed)
     paths = {
         "maternity": folder / "maternity.csv",
-        "health_visiting": folder / "health_visiting.xlsx",
+        "health_visiting": folder / "health_visiting.csv",
         "early_years": folder / "early_years.sav",
         "lookup": folder / "postcode_lookup.csv",
         "dictionary": folder / "dictionary.yaml",
         "truth": folder / "truth.csv",
     }
     d["sources"]["maternity"].to_csv(paths["maternity"], index=False)
-    d["sources"]["health_visiting"].to_excel(paths["health_visiting"], index=False)
+    d["sources"]["health_visiting"].to_csv(paths["health_visiting"], index=False)
     import pyreadstat
 
     ey = d["sources"]["early_years"].copy()
@@ -471,6 +500,6 @@ def write_demo_sources(folder: str | Path, n: int = 3000, *, seed: int = 2026) -
 
 if __name__ == "__main__":  # python -m evalkit.simulate_sources FOLDER [N]
     target = sys.argv[1] if len(sys.argv) > 1 else "share-demo"
-    size = int(sys.argv[2]) if len(sys.argv) > 2 else 3000
+    size = int(sys.argv[2]) if len(sys.argv) > 2 else 20000
     for label, path in write_demo_sources(target, size).items():
         print(f"{label:16s} {path}")

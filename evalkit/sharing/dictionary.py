@@ -337,7 +337,9 @@ def load_dictionary(
             gen = "none" if gen is None else str(gen)
             type_ = craw.get("type")
             if type_ is None:
-                type_ = _guess_type(str(cname), role)
+                # attributes are kept as they are unless told otherwise ("birth_weight"
+                # is not a date of birth)
+                type_ = _guess_type(str(cname), role) if role != "attribute" else "text"
                 if gen in ("year_month", "age_months", "year"):
                     type_ = "date_of_birth"
                 elif gen in ("lsoa", "imd_decile"):
@@ -389,7 +391,10 @@ def load_dictionary(
                     f"needed by 'generalise: {gen}' ({ckey})",
                     "a CSV/XLSX of postcode, lsoa and imd_decile",
                 )
-            output = craw.get("as") or OUTPUT_NAMES.get((type_, gen), str(cname))
+            if role == "attribute" and gen == "none" and type_ != "sex":
+                output = craw.get("as") or str(cname)
+            else:
+                output = craw.get("as") or OUTPUT_NAMES.get((type_, gen), str(cname))
             cols[str(cname)] = ColumnSpec(
                 name=str(cname),
                 role=role,

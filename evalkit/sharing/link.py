@@ -39,7 +39,7 @@ import pandas as pd
 from ..errors import DataError, ParameterError, format_list
 from .dictionary import DataDictionary, load_dictionary
 from .nicknames import canonical_first_name
-from .normalise import normalise_name, normalise_postcode
+from .normalise import normalise_sex
 from .pseudonymise import normalise_identifier
 
 __all__ = ["LinkResult", "LinkQuality", "link", "linkage_frame", "evaluate_links", "read_decisions"]
@@ -190,7 +190,7 @@ def linkage_frame(
                 out[type_] = pd.Series(pd.NA, index=df.index, dtype="string")
                 continue
             if type_ == "sex":
-                out[type_] = _sex(df[col.name])
+                out[type_] = normalise_sex(df[col.name])
                 continue
             kind = "date" if type_ == "date_of_birth" else type_
             norm, unusable = normalise_identifier(df[col.name], kind)
@@ -274,28 +274,25 @@ def _settings(prior: float | None = None) -> dict:
         blocking_rules_to_generate_predictions=[
             block_on("surname", "date_of_birth"),
             block_on("first_canon", "date_of_birth"),
-            block_on("first_canon", "surname"),
+            block_on("first_canon", "surname", "substr(date_of_birth, 1, 4)"),
             block_on("postcode", "date_of_birth"),
             block_on("postcode", "first_canon"),
-            block_on("surname", "dob_ym"),
         ],
         retain_intermediate_calculation_columns=False,
-        retain_matching_columns=False,
+        retain_matching_columns=True,
         **kw,
     )
 
 
 class _Clusters:
     """Union-find with the constraints: one record per source (NHS duplicates aside) and
-    at most one valid NHS number per cluster."""
+    at most one valid NHS number per cluster. Plain lists: faster than numpy scalars."""
 
     def __init__(self, sources: np.ndarray, nhs: np.ndarray) -> None:
-        n = len(sources)
-        self.parent = np.arange(n)
-        self.members: dict[int, set] = {i: {sources[i]} for i in range(n)}
-        self.nhs: dict[int, set] = {
-            i: ({nhs[i]} if isinstance(nhs[i], str) else set()) for i in range(n)
-        }
+        codes, _ = pd.factorize(pd.Series(sources))
+        self.parent = list(range(len(sources)))
+        self.mask = [1 << int(c) for c in codes]
+        self.nhs = [v if isinstance(v, str) else None for v in nhs]
 
     def find(self, i: int) -> int:
         p = self.parent
@@ -310,16 +307,12 @@ class _Clusters:
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
-        if not force:
-            if self.members[ra] & self.members[rb]:
-                return False
-            if self.nhs[ra] and self.nhs[rb] and self.nhs[ra] != self.nhs[rb]:
-                return False
-        if len(self.members[ra]) < len(self.members[rb]):
-            ra, rb = rb, ra
+        na, nb = self.nhs[ra], self.nhs[rb]
+        if not force and (self.mask[ra] & self.mask[rb] or (na and nb and na != nb)):
+            return False
         self.parent[rb] = ra
-        self.members[ra] |= self.members.pop(rb)
-        self.nhs[ra] |= self.nhs.pop(rb)
+        self.mask[ra] |= self.mask[rb]
+        self.nhs[ra] = na or nb
         return True
 
 
@@ -497,29 +490,28 @@ def link(
     refused = 0
     if clustering == "constrained":
         cl = _Clusters(src, nhs)
-        for a, b in det_pairs:
-            cl.union(int(a), int(b), force=True)
-            best[a] = best[b] = 1.0
-            accepted.append((int(a), int(b), 1.0, "nhs_number"))
+        for a, b in det_pairs.tolist():
+            cl.union(a, b, force=True)
+            accepted.append((a, b, 1.0, "nhs_number"))
         for a, b in sorted(forced_in):
             cl.union(a, b, force=True)
-            best[a] = best[b] = 1.0
             accepted.append((a, b, 1.0, "clerical"))
         order = np.argsort(-pp, kind="stable")
         order = order[pp[order] >= thr]
-        for i in order:
-            a, b = int(lo_id[i]), int(hi_id[i])
-            if (a, b) in forced_out:
+        find, union = cl.find, cl.union
+        for a, b, p in zip(lo_id[order].tolist(), hi_id[order].tolist(), pp[order].tolist()):
+            if (a, b) in forced_out or find(a) == find(b):
                 continue
-            if cl.find(a) == cl.find(b):
-                continue
-            if cl.union(a, b):
-                best[a] = np.fmax(best[a], pp[i])
-                best[b] = np.fmax(best[b], pp[i])
-                accepted.append((a, b, float(pp[i]), "splink"))
+            if union(a, b):
+                accepted.append((a, b, p, "splink"))
             else:
                 refused += 1
-        roots = np.array([cl.find(i) for i in range(n)])
+        roots = np.array([find(i) for i in range(n)])
+        if accepted:
+            acc_arr = np.array([(a, b, p) for a, b, p, _ in accepted])
+            ends = np.concatenate([acc_arr[:, 0], acc_arr[:, 1]]).astype(np.int64)
+            probs = np.concatenate([acc_arr[:, 2], acc_arr[:, 2]])
+            best = pd.Series(probs).groupby(ends).max().reindex(range(n)).to_numpy()
     else:
         roots = _connected_components(
             n, det_pairs, lo_id, hi_id, pp, thr, forced_in, forced_out, best, accepted
@@ -527,13 +519,14 @@ def link(
     # cluster ids: the smallest (source, record id) of each cluster, numbered in that order
     order = np.lexsort((frame["record_id"].to_numpy(dtype=str), src.astype(str)))
     first_seen: dict[int, int] = {}
-    for i in order:
-        first_seen.setdefault(int(roots[i]), len(first_seen) + 1)
+    for r in roots[order].tolist():
+        if r not in first_seen:
+            first_seen[r] = len(first_seen) + 1
     links = pd.DataFrame(
         {
             "source": frame["source"],
             "record_id": frame["record_id"].astype("string"),
-            "cluster_id": [first_seen[int(r)] for r in roots],
+            "cluster_id": [first_seen[r] for r in roots.tolist()],
             "match_probability": best,
         }
     )
@@ -552,7 +545,7 @@ def link(
             "how": acc["how"],
         }
     )
-    review = _review(preds, frame, lo, hi)
+    review = _review(preds, frame, lo, hi, settings)
     quality = _quality(preds, params, settings, thr, links, det_pairs, acc, review, refused)
     return LinkResult(links=links, quality=quality, review=review, pairs=pairs)
 
@@ -655,7 +648,22 @@ def _connected_components(
     return connected_components(g, directed=False)[1]
 
 
-def _review(preds, frame, lo, hi) -> pd.DataFrame:
+def _level_labels(settings: dict) -> dict[str, dict[int, str]]:
+    """comparison -> gamma value -> level label (Splink numbers the non-null levels from
+    the last, 0, up to the first; the null level is -1)."""
+    out = {}
+    for comp in settings.get("comparisons", []):
+        levels = [lvl for lvl in comp.get("comparison_levels", []) if not lvl.get("is_null_level")]
+        labels = {-1: "missing"}
+        for i, lvl in enumerate(levels):
+            labels[len(levels) - 1 - i] = lvl.get("label_for_charts") or lvl.get(
+                "sql_condition", ""
+            )
+        out[comp.get("output_column_name")] = labels
+    return out
+
+
+def _review(preds, frame, lo, hi, settings=None) -> pd.DataFrame:
     band = preds[(preds["match_probability"] >= lo) & (preds["match_probability"] < hi)]
     band = band.sort_values("match_probability", ascending=False)
     a = band["unique_id_l"].to_numpy(dtype=np.int64)
@@ -670,9 +678,14 @@ def _review(preds, frame, lo, hi) -> pd.DataFrame:
             "match_weight": band["match_weight"].to_numpy(),
         }
     )
+    labels = _level_labels(settings or {})
     for c in band.columns:
         if c.startswith("gamma_"):
-            out["agree_" + c[len("gamma_") :]] = band[c].to_numpy()
+            name = c[len("gamma_") :]
+            values = pd.Series(band[c].to_numpy())
+            out["agree_" + name] = (
+                values.map(labels.get(name, {})).fillna(values.astype(str)).to_numpy()
+            )
     out["decision"] = ""
     return out
 
