@@ -14,8 +14,9 @@
    probable; a link is refused if the child it would make had two records of one source
    (apart from NHS-number duplicates) or two different valid NHS numbers. Twins share a
    surname, a birth date and an address, so a plain connected-components clustering can
-   chain them together through one weak link; these rules cannot. A record's pair with its
-   twin also scores low on its own, because the first names disagree.
+   chain them together through one weak link; these rules cannot. Two records born on the
+   same day whose first names disagree outright (not a typo or a nickname) are never linked
+   by the model either: in a small source the other agreements can outweigh the first name.
 4. **Clerical review.** Pairs whose probability lies in a band around the threshold go to
    ``result.review`` (write them with :meth:`LinkResult.write_review`); a reviewer fills in
    ``decision`` (``match`` or ``non-match``) and the file is passed back as ``decisions=``,
@@ -212,6 +213,11 @@ def linkage_frame(
     f["pc_district"] = pc.str[:-3]
     f["pc_sector"] = pc.str[:-2]
     return f, problems
+
+
+# Splink numbers a comparison's non-null levels from the last (0) up: the date-of-birth
+# comparison below has five (exact, swapped, one character, same month, else)
+_DOB_EXACT = 4
 
 
 def _settings(prior: float | None = None) -> dict:
@@ -484,6 +490,8 @@ def link(
     pl = preds["unique_id_l"].to_numpy(dtype=np.int64)
     pr = preds["unique_id_r"].to_numpy(dtype=np.int64)
     pp = preds["match_probability"].to_numpy(dtype=float)
+    twins = _possible_twins(preds)
+    pp = np.where(twins, 0.0, pp)
     lo_id, hi_id = np.minimum(pl, pr), np.maximum(pl, pr)
     best = np.full(n, np.nan)
     accepted: list[tuple[int, int, float, str]] = []
@@ -546,8 +554,25 @@ def link(
         }
     )
     review = _review(preds, frame, lo, hi, settings)
-    quality = _quality(preds, params, settings, thr, links, det_pairs, acc, review, refused)
+    twins_kept = int((twins & (preds["match_probability"].to_numpy(dtype=float) >= thr)).sum())
+    quality = _quality(
+        preds, params, settings, thr, links, det_pairs, acc, review, refused, twins_kept
+    )
     return LinkResult(links=links, quality=quality, review=review, pairs=pairs)
+
+
+def _possible_twins(preds: pd.DataFrame) -> np.ndarray:
+    """Pairs born on the same day whose first names disagree outright (not a typo, not a
+    nickname): twins or siblings in a multiple birth. The model alone can score them high
+    when nothing else differs, so they are never linked by it (a clerical ``match`` still
+    can, and so can an identical valid NHS number)."""
+    need = {"gamma_first_name", "gamma_date_of_birth"}
+    if not need <= set(preds.columns):
+        return np.zeros(len(preds), dtype=bool)
+    first = preds["gamma_first_name"].to_numpy()
+    dob = preds["gamma_date_of_birth"].to_numpy()
+    # first name: 0 is 'all other comparisons'; date of birth: its highest level is exact
+    return (first == 0) & (dob == _DOB_EXACT)
 
 
 def _splink(frame, dic, *, lo, db_api, max_pairs, seed, say):
@@ -690,7 +715,9 @@ def _review(preds, frame, lo, hi, settings=None) -> pd.DataFrame:
     return out
 
 
-def _quality(preds, params, settings, thr, links, det_pairs, acc, review, refused) -> LinkQuality:
+def _quality(
+    preds, params, settings, thr, links, det_pairs, acc, review, refused, twins_kept
+) -> LinkQuality:
     p = preds["match_probability"].to_numpy(dtype=float)
     w = preds["match_weight"].to_numpy(dtype=float)
     above = p >= thr
@@ -712,6 +739,7 @@ def _quality(preds, params, settings, thr, links, det_pairs, acc, review, refuse
         "deterministic links": int(len(det_pairs)),
         "probabilistic links": int((acc["how"] == "splink").sum()) if len(acc) else 0,
         "refused links": int(refused),
+        "possible twins kept apart": int(twins_kept),
         "review pairs": int(len(review)),
     }
     return LinkQuality(
