@@ -371,7 +371,7 @@ def link(
     decisions: str | Path | pd.DataFrame | None = None,
     db_api: Any = None,
     clustering: str = "constrained",
-    max_pairs: float = 2e6,
+    max_pairs: float | None = None,
     seed: int = 2026,
     progress: Callable[[str], None] | None = None,
 ) -> LinkResult:
@@ -411,7 +411,8 @@ def link(
         ``"constrained"`` (default, described above) or ``"connected_components"``
         (Splink's clustering at the threshold, without the twin safeguards).
     max_pairs
-        Random pairs for estimating u.
+        Random pairs for estimating u (default 50 per record, at least 100,000 and at
+        most 2 million).
     seed
         Seed of the random sampling (reproducible u estimates).
     progress
@@ -471,6 +472,8 @@ def link(
     det_pairs = det_pairs[det_pairs[:, 0] != det_pairs[:, 1]]
 
     # 2. probabilistic linkage with Splink
+    if max_pairs is None:
+        max_pairs = float(min(2e6, max(1e5, 50 * n)))
     preds, params, settings = _splink(
         frame, dic, lo=min(lo, thr), db_api=db_api, max_pairs=max_pairs, seed=seed, say=say
     )
@@ -610,7 +613,7 @@ def _splink(frame, dic, *, lo, db_api, max_pairs, seed, say):
     linker.training.estimate_probability_two_random_records_match(
         ["l.nhs_number = r.nhs_number"], recall=0.8
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed)
+    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, num_chunks=1)
     say("training the linkage model (m by expectation maximisation)")
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("surname", "date_of_birth"), estimate_without_term_frequencies=True
