@@ -613,7 +613,12 @@ def _splink(frame, dic, *, lo, db_api, max_pairs, seed, say):
     linker.training.estimate_probability_two_random_records_match(
         ["l.nhs_number = r.nhs_number"], recall=0.8
     )
-    linker.training.estimate_u_using_random_sampling(max_pairs=max_pairs, seed=seed, num_chunks=1)
+    # one chunk on small sources (the probe costs more than it saves); ten on large ones,
+    # which lets Splink stop early once every level has enough pairs
+    chunks = 1 if len(frame) < 50_000 else 10
+    linker.training.estimate_u_using_random_sampling(
+        max_pairs=max_pairs, seed=seed, num_chunks=chunks
+    )
     say("training the linkage model (m by expectation maximisation)")
     linker.training.estimate_parameters_using_expectation_maximisation(
         block_on("surname", "date_of_birth"), estimate_without_term_frequencies=True
