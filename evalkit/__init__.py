@@ -14,6 +14,7 @@ Submodules are imported on first use, so ``import evalkit`` stays light
 - :mod:`evalkit.matrix`       the maturity matrix (Plan, Lead, Deliver, Evaluate)
 - :mod:`evalkit.disclosure`   small-number suppression
 - :mod:`evalkit.simulate`     the synthetic 20-area demo
+- :mod:`evalkit.sharing`      pseudonymise, link and minimise personal data before sharing
 - :mod:`evalkit.tables`, :mod:`evalkit.plots`  presentation helpers for reports
 """
 
@@ -42,6 +43,7 @@ _SUBMODULES = {
     "describe",
     "evidence",
     "narrative",
+    "sharing",
 }
 
 __all__ = [

@@ -456,6 +456,7 @@ def link(
         raise ParameterError(
             "no sources given", key="sources", expected="a dict of source name -> DataFrame"
         )
+    dec = read_decisions(decisions) if decisions is not None else None  # fail before the work
     say("normalising identifiers")
     frame, _ = linkage_frame(sources, dic)
     n = len(frame)
@@ -481,8 +482,7 @@ def link(
     # 3. clustering
     say("clustering")
     forced_in, forced_out = set(), set()
-    if decisions is not None:
-        dec = read_decisions(decisions)
+    if dec is not None:
         for row in dec.itertuples(index=False):
             a = key_of.get((row.source_l, row.record_id_l))
             b = key_of.get((row.source_r, row.record_id_r))
