@@ -29,6 +29,7 @@ does not load them.
 from __future__ import annotations
 
 import logging
+import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -37,7 +38,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ..errors import DataError, ParameterError, format_list
+from ..errors import DataError, EvalkitWarning, ParameterError, format_list
 from .dictionary import DataDictionary, load_dictionary
 from .nicknames import canonical_first_name
 from .normalise import normalise_sex
@@ -71,8 +72,9 @@ class LinkQuality:
     precision, recall
         Estimated from the model's own probabilities: precision is the mean match
         probability of the accepted pairs, recall the expected matches among accepted
-        pairs over the expected matches among all scored pairs (both on the Splink pairs;
-        deterministic NHS links count as certain).
+        pairs over the expected matches among all scored pairs (Splink pairs scored at or
+        above the review band's lower bound, 0.5 by default, so recall is an upper bound;
+        deterministic NHS links count as certain and are not in either figure).
     counts
         Records, clusters, deterministic and probabilistic links, review pairs, refused links.
     settings
@@ -412,7 +414,7 @@ def link(
         (Splink's clustering at the threshold, without the twin safeguards).
     max_pairs
         Random pairs for estimating u (default 50 per record, at least 100,000 and at
-        most 2 million).
+        most 1 million).
     seed
         Seed of the random sampling (reproducible u estimates).
     progress
@@ -462,9 +464,6 @@ def link(
     n = len(frame)
     src = frame["source"].to_numpy(dtype=object)
     nhs = frame["nhs_number"].astype(object).where(frame["nhs_number"].notna(), None).to_numpy()
-    key_of = {
-        (s, r): i for i, (s, r) in enumerate(zip(src, frame["record_id"].to_numpy(dtype=object)))
-    }
 
     # 1. deterministic pass on valid NHS numbers (duplicates within a source included)
     det = frame.loc[frame["nhs_number"].notna(), ["unique_id", "nhs_number"]]
@@ -474,7 +473,7 @@ def link(
 
     # 2. probabilistic linkage with Splink
     if max_pairs is None:
-        max_pairs = float(min(2e6, max(1e5, 50 * n)))
+        max_pairs = float(min(1e6, max(1e5, 50 * n)))
     preds, params, settings = _splink(
         frame, dic, lo=min(lo, thr), db_api=db_api, max_pairs=max_pairs, seed=seed, say=say
     )
@@ -482,14 +481,27 @@ def link(
     # 3. clustering
     say("clustering")
     forced_in, forced_out = set(), set()
+    unknown = 0
     if dec is not None:
+        key_of = {
+            (s, r): i
+            for i, (s, r) in enumerate(zip(src, frame["record_id"].to_numpy(dtype=object)))
+        }
         for row in dec.itertuples(index=False):
             a = key_of.get((row.source_l, row.record_id_l))
             b = key_of.get((row.source_r, row.record_id_r))
             if a is None or b is None:
+                unknown += 1
                 continue
             pair = (min(a, b), max(a, b))
             (forced_in if row.is_match else forced_out).add(pair)
+    if unknown:
+        warnings.warn(
+            f"{unknown} clerical decisions name records that are not in the sources; "
+            "they were ignored",
+            EvalkitWarning,
+            stacklevel=2,
+        )
     pl = preds["unique_id_l"].to_numpy(dtype=np.int64)
     pr = preds["unique_id_r"].to_numpy(dtype=np.int64)
     pp = preds["match_probability"].to_numpy(dtype=float)
@@ -517,7 +529,12 @@ def link(
                 accepted.append((a, b, p, "splink"))
             else:
                 refused += 1
-        roots = np.array([find(i) for i in range(n)])
+        roots = np.asarray(cl.parent, dtype=np.int64)
+        while True:  # pointer jumping: every record points at its cluster's root
+            up = roots[roots]
+            if np.array_equal(up, roots):
+                break
+            roots = up
         if accepted:
             acc_arr = np.array([(a, b, p) for a, b, p, _ in accepted])
             ends = np.concatenate([acc_arr[:, 0], acc_arr[:, 1]]).astype(np.int64)
