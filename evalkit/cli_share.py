@@ -102,6 +102,7 @@ def share(
     dictionary: Annotated[
         Path, typer.Argument(help="The data dictionary (YAML): each column's role")
     ],
+    out: Annotated[Path, typer.Option("--out", "-o", help="The pack folder to create")],
     more_sources: Annotated[
         list[str] | None, typer.Argument(help="More sources, as for --sources", show_default=False)
     ] = None,
@@ -117,9 +118,6 @@ def share(
             "--key-file", help="The key made by 'evalkit keygen' (else $EVALKIT_SHARE_KEY)"
         ),
     ] = None,
-    out: Annotated[Path, typer.Option("--out", "-o", help="The pack folder to create")] = Path(
-        "pack"
-    ),
     threshold: Annotated[
         float | None,
         typer.Option(
@@ -143,10 +141,9 @@ def share(
 ) -> None:
     """Pseudonymise, link and minimise personal-data sources into a pack to share.
 
-    Reads each source, pseudonymises the direct identifiers with your key, links the
-    records of each child across sources, keeps only generalised quasi-identifiers and
-    attributes, checks k-anonymity, scans for leaks, and writes OUT/ with extract.csv,
-    extract.parquet, manifest.json and README.md. A failed check writes nothing.
+    Reads each source, pseudonymises the direct identifiers with your key, links each child's records across sources, keeps only generalised quasi-identifiers and attributes, checks k-anonymity and scans for leaks.
+
+    Writes OUT/ with extract.csv, extract.parquet, manifest.json and README.md. A failed check writes nothing. See docs/sharing.md.
     """
     from .sharing import load_key
     from .sharing import share as run_share
@@ -199,8 +196,7 @@ def keygen(
 ) -> None:
     """Make a new random pseudonymisation key (readable only by you).
 
-    Keep it outside the project folder and any shared drive, back it up where your
-    organisation keeps secrets, and never send it with a pack: see docs/sharing.md.
+    Keep it outside the project folder and any shared drive, back it up where your organisation keeps secrets, and never send it with a pack: see docs/sharing.md.
     """
     from .sharing import Key, generate_key
 
