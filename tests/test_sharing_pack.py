@@ -407,3 +407,41 @@ def test_keygen(tmp_path):
     assert p.read_text().strip() == secret
     assert runner.invoke(app, ["keygen", str(p), "--force"]).exit_code == 0
     assert p.read_text().strip() != secret
+
+
+def test_scan_finds_a_name_declared_as_an_attribute(tmp_path):
+    """A surname column wrongly given the role 'attribute' is caught before any pack exists,
+    and the message names the column, never the value."""
+    from evalkit.sharing import load_dictionary
+    from evalkit.sharing.pack import scan_for_identifiers
+
+    dic = load_dictionary(
+        {
+            "sources": {
+                "a": {
+                    "columns": {
+                        "surname": {"role": "direct identifier", "type": "surname"},
+                        "mum_surname": {"role": "attribute"},
+                        "ethnicity": {"role": "attribute", "generalise": "ethnic_group"},
+                    }
+                }
+            }
+        }
+    )
+    extract = pd.DataFrame(
+        {
+            "person_id": ["x", "y"],
+            "source": ["a", "a"],
+            "mum_surname": ["Quennell", "Abbot"],
+            "ethnic_group": ["White", "White"],
+        }
+    )
+    for name in ("manifest.json", "README.md"):
+        (tmp_path / name).write_text("nothing to see")
+    found = scan_for_identifiers(tmp_path, extract, dic, {"quennell", "white"})
+    assert found == ["extract column 'mum_surname' (1 cells, e.g. data row 1)"]
+    (tmp_path / "README.md").write_text("Prepared for Quennell")
+    (tmp_path / "quennell.csv").write_text("")
+    found = scan_for_identifiers(tmp_path, extract, dic, {"quennell"})
+    assert "a file name" in found and "README.md (1 words)" in found
+    assert not any("quennell" in f.lower() for f in found)

@@ -233,10 +233,9 @@ def scan_for_identifiers(
     squash = lambda s: re.sub(r"[^a-z0-9]", "", s.lower())  # noqa: E731
     ids_squashed = {squash(v) for v in identifiers} - {""}
     for p in pack_dir.iterdir():
-        if (
-            p.name.lower() in identifiers
-            or squash(p.stem) in ids_squashed
-            and p.name not in PACK_FILES
+        # evalkit's own fixed file names cannot carry a value from the sources
+        if p.name not in PACK_FILES and (
+            p.name.lower() in identifiers or squash(p.stem) in ids_squashed
         ):
             found.append("a file name")
     for c in extract.columns:
