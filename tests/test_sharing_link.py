@@ -234,3 +234,43 @@ def test_twins_without_nhs_numbers_in_different_sources_stay_apart(demo):
     assert c[("maternity", "MATTWIN")] == c[("health_visiting", "HVTWIN")]  # the same child
     assert c[("maternity", "MATTWIN")] != c[("early_years", "EYTWIN")]  # her twin
     assert res.quality.counts["possible twins kept apart"] >= 1
+
+
+NHS_COLUMNS = {"maternity": "nhs_number", "health_visiting": "nhs_no", "early_years": "NHSNumber"}
+
+
+def _without(demo, drop):
+    import json
+
+    dic = json.loads(json.dumps(demo_dictionary()))
+    sources = {}
+    for name, df in demo["sources"].items():
+        cols = [c for c in drop(name) if c in df.columns]
+        sources[name] = df.drop(columns=cols).head(500)
+        for c in cols:
+            dic["sources"][name]["columns"].pop(c)
+    return sources, dic
+
+
+def test_links_without_any_nhs_number(demo):
+    sources, dic = _without(demo, lambda name: [NHS_COLUMNS[name]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = link(sources, dic, max_pairs=1e5)
+    assert "nhs_number" not in set(res.quality.parameters["comparison"])
+    truth = demo["truth"].merge(res.links[["source", "record_id"]], on=["source", "record_id"])
+    q = evaluate_links(res.links, truth)
+    assert q["precision"] >= 0.97 and q["recall"] >= 0.95
+
+
+def test_too_few_identifiers_to_link(demo):
+    names = {
+        "maternity": ["forename", "surname", "dob"],
+        "health_visiting": ["child_first_name", "child_surname", "date_of_birth"],
+        "early_years": ["FirstName", "LastName", "DOB"],
+    }
+    sources, dic = _without(demo, lambda name: names[name])
+    with pytest.raises(
+        ParameterError, match="too few identifiers to link records.*at least two of the types"
+    ):
+        link(sources, dic)

@@ -222,7 +222,38 @@ def linkage_frame(
 _DOB_EXACT = 4
 
 
-def _settings(prior: float | None = None) -> dict:
+# blocking rules: (column expressions, linkage fields they need); a rule is used when its
+# fields are present in some source
+_BLOCKING = (
+    (("surname", "date_of_birth"), ("surname", "date_of_birth")),
+    (("first_canon", "date_of_birth"), ("first_name", "date_of_birth")),
+    (
+        ("first_canon", "surname", "substr(date_of_birth, 1, 4)"),
+        ("first_name", "surname", "date_of_birth"),
+    ),
+    (("postcode", "date_of_birth"), ("postcode", "date_of_birth")),
+    (("postcode", "first_canon"), ("postcode", "first_name")),
+)
+# used only when there is no date of birth
+_BLOCKING_NO_DOB = (
+    (("first_canon", "surname"), ("first_name", "surname")),
+    (("surname", "postcode"), ("surname", "postcode")),
+)
+# EM sessions, in order of preference (the first two usable ones run)
+_EM_BLOCKING = (
+    (("surname", "date_of_birth"), ("surname", "date_of_birth")),
+    (("first_canon", "postcode"), ("first_name", "postcode")),
+    (("first_canon", "date_of_birth"), ("first_name", "date_of_birth")),
+    (("surname", "postcode"), ("surname", "postcode")),
+    (("first_canon", "surname"), ("first_name", "surname")),
+)
+
+
+def _usable(rules, present: set[str]) -> list[tuple[str, ...]]:
+    return [cols for cols, need in rules if set(need) <= present]
+
+
+def _settings(present: set[str] | None = None, prior: float | None = None) -> dict:
     import splink.comparison_level_library as cll
     import splink.comparison_library as cl
     from splink import SettingsCreator, block_on
@@ -266,26 +297,25 @@ def _settings(prior: float | None = None) -> dict:
         ],
         output_column_name="postcode",
     )
+    present = set(_FIELDS) if present is None else set(present)
+    comparisons = [
+        ("nhs_number", cl.ExactMatch("nhs_number")),
+        ("first_name", first),
+        ("surname", cl.JaroWinklerAtThresholds("surname", [0.92, 0.80])),
+        ("date_of_birth", dob),
+        ("postcode", postcode),
+        ("sex", cl.ExactMatch("sex")),
+    ]
+    rules = _usable(_BLOCKING, present)
+    if "date_of_birth" not in present:
+        rules += _usable(_BLOCKING_NO_DOB, present)
     kw: dict[str, Any] = {}
     if prior is not None:
         kw["probability_two_random_records_match"] = prior
     return SettingsCreator(
         link_type="link_only",
-        comparisons=[
-            cl.ExactMatch("nhs_number"),
-            first,
-            cl.JaroWinklerAtThresholds("surname", [0.92, 0.80]),
-            dob,
-            postcode,
-            cl.ExactMatch("sex"),
-        ],
-        blocking_rules_to_generate_predictions=[
-            block_on("surname", "date_of_birth"),
-            block_on("first_canon", "date_of_birth"),
-            block_on("first_canon", "surname", "substr(date_of_birth, 1, 4)"),
-            block_on("postcode", "date_of_birth"),
-            block_on("postcode", "first_canon"),
-        ],
+        comparisons=[c for f, c in comparisons if f in present],
+        blocking_rules_to_generate_predictions=[block_on(*cols) for cols in rules],
         retain_intermediate_calculation_columns=False,
         retain_matching_columns=True,
         **kw,
@@ -625,11 +655,39 @@ def _splink(frame, dic, *, lo, db_api, max_pairs, seed, say):
             columns=["unique_id_l", "unique_id_r", "match_probability", "match_weight"]
         )
         return empty, pd.DataFrame(), {}
+    present = {f for f in _FIELDS if frame[f].notna().any()}
+    em_rules = _usable(_EM_BLOCKING, present)[:2]
+    if not _usable(_BLOCKING + _BLOCKING_NO_DOB, present) or not em_rules:
+        raise ParameterError(
+            "too few identifiers to link records: found " + (", ".join(sorted(present)) or "none"),
+            file=dic.file,
+            key="type",
+            expected="columns of at least two of the types first_name, surname, "
+            "date_of_birth and postcode (ideally all, with nhs_number)",
+        )
     say("training the linkage model (u by random sampling)")
-    linker = splink.Linker(tables, _settings(), log_level=None)
-    linker.training.estimate_probability_two_random_records_match(
-        ["l.nhs_number = r.nhs_number"], recall=0.8
-    )
+    linker = splink.Linker(tables, _settings(present), log_level=None)
+    # the prior (share of pairs that match) from pairs that agree on a valid NHS number,
+    # or else on first name, surname and date of birth; Splink's default if neither works
+    rules = []
+    if "nhs_number" in present:
+        rules.append((["l.nhs_number = r.nhs_number"], 0.8))
+    if {"first_name", "surname", "date_of_birth"} <= present:
+        rules.append(
+            (
+                [
+                    "l.first_name = r.first_name and l.surname = r.surname "
+                    "and l.date_of_birth = r.date_of_birth"
+                ],
+                0.7,
+            )
+        )
+    for rule, recall in rules:
+        try:
+            linker.training.estimate_probability_two_random_records_match(rule, recall=recall)
+            break
+        except (ValueError, ZeroDivisionError, ArithmeticError):  # no pair agrees
+            continue
     # one chunk on small sources (the probe costs more than it saves); ten on large ones,
     # which lets Splink stop early once every level has enough pairs
     chunks = 1 if len(frame) < 50_000 else 10
@@ -637,12 +695,10 @@ def _splink(frame, dic, *, lo, db_api, max_pairs, seed, say):
         max_pairs=max_pairs, seed=seed, num_chunks=chunks
     )
     say("training the linkage model (m by expectation maximisation)")
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("surname", "date_of_birth"), estimate_without_term_frequencies=True
-    )
-    linker.training.estimate_parameters_using_expectation_maximisation(
-        block_on("first_canon", "postcode"), estimate_without_term_frequencies=True
-    )
+    for cols in em_rules:
+        linker.training.estimate_parameters_using_expectation_maximisation(
+            block_on(*cols), estimate_without_term_frequencies=True
+        )
     say("scoring candidate pairs")
     pred = linker.inference.predict(threshold_match_probability=lo, warning_mode="never")
     want = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
