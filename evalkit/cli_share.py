@@ -19,7 +19,7 @@ from typing import Annotated
 
 import typer
 
-from .errors import EvalkitError, ParameterError
+from .errors import EvalkitError, ParameterError, format_list
 
 __all__ = ["register_share", "share", "keygen"]
 
@@ -173,9 +173,15 @@ def share(
     m = pack.manifest
     q = pack.linkage.quality
     for name, bad in pack.invalid.items():
-        for col, count in bad.items():
+        for col, rows in bad.items():
+            what = (
+                "NHS numbers failed the Modulus 11 check"
+                if "nhs" in col.lower()
+                else "values were not usable"
+            )
             typer.echo(
-                f"note: {name}: {count} values of {col!r} were unusable (not valid); those records were linked without them",
+                f"note: {name}, column {col!r}: {len(rows)} {what} (data rows {format_list(rows)}); "
+                "those records were linked on their other identifiers",
                 err=True,
             )
     typer.echo(

@@ -61,7 +61,7 @@ class SharePack:
     manifest: dict
     anonymity: AnonymityCheck
     linkage: LinkResult
-    invalid: dict[str, dict[str, int]]
+    invalid: dict[str, dict[str, list[int]]]  # source -> column -> data rows (from 1) unusable
 
     def to_frame(self) -> pd.DataFrame:
         return pd.DataFrame(
@@ -453,7 +453,7 @@ def share(
     else:
         frames = read_sources(sources, dic)
     say("pseudonymising")
-    invalid: dict[str, dict[str, int]] = {}
+    invalid: dict[str, dict[str, list[int]]] = {}
     nhs_all = []
     for name, df in frames.items():
         spec = dic.sources[name]
@@ -464,7 +464,7 @@ def share(
             )
             _, unusable = normalise_identifier(df[col.name], kind)
             if unusable.any():
-                bad[col.name] = int(unusable.sum())
+                bad[col.name] = [int(i) + 1 for i in np.flatnonzero(unusable.to_numpy())]
         invalid[name] = bad
         nhs_col = spec.of_type("nhs_number")
         if nhs_col is not None:
