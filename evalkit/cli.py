@@ -397,6 +397,9 @@ app.add_typer(plan_app, name="plan")
 app.add_typer(tools_app, name="tools")
 app.add_typer(matrix_app, name="matrix")
 app.command("score")(score)
+from .cli_share import register_share  # noqa: E402
+
+register_share(app)
 
 
 # `evalkit --help` lists the commands in the order a newcomer uses them
