@@ -146,7 +146,7 @@ def by_area(r: ReliabilityAnalysis) -> Section:
     """Alpha and omega in each area (people through the register), pooled alpha and its plot."""
     reg, t = r.register, r.table
     keys = pd.DataFrame({"People": t["key"]})
-    shown = pd.concat([keys["People"].map(lambda k: reg.value(k)).rename("People").to_frame(),
+    shown = pd.concat([keys["People"].map(reg.value).astype("Int64").rename("People").to_frame(),
                        t[["Alpha", "95% CI from", "to", "Omega"]]], axis=1)  # fmt: skip
     hidden = pd.DataFrame(False, index=shown.index, columns=shown.columns)
     hidden["People"] = keys["People"].map(reg.hidden)

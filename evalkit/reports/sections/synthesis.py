@@ -341,7 +341,7 @@ def _mask(reg: Register, keys: pd.DataFrame) -> pd.DataFrame:
 
 
 def _values(reg: Register, keys: pd.DataFrame) -> pd.DataFrame:
-    return keys.apply(lambda col: col.map(lambda k: reg.value(k) if k else np.nan))
+    return keys.apply(lambda col: col.map(lambda k: reg.value(k) if k else None).astype("Int64"))
 
 
 def _reader_few(k: int) -> str:
