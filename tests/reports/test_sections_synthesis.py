@@ -160,3 +160,16 @@ def test_fewer_than_two_pooled_areas(tmp_path):
     assert s.meta is None
     assert "at least two are needed" in text_of(S.effects(s).html)
     assert S.small_studies(s).blocks == ()
+
+
+def test_moderator_from_a_table_of_area_features(tmp_path):
+    import pandas as pd
+
+    folder = write(tmp_path / "areas", records())
+    table = tmp_path / "areas.csv"
+    pd.DataFrame({"area_id": ["A01", "A02", "A03", "A04", "A05", "A06"],
+                  "deprivation": [1.0, 3.0, 2.0, 4.0, 5.0, 1.0]}).to_csv(table, index=False)  # fmt: skip
+    s = S.analyse({"results": str(folder), "moderators": ["deprivation"],
+                   "areas_table": str(table)})  # fmt: skip
+    assert list(s.regressions) == ["deprivation"]
+    assert "Meta-regression on deprivation" in text_of(S.moderators(s).html)

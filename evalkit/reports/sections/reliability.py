@@ -177,7 +177,9 @@ def by_area(r: ReliabilityAnalysis) -> Section:
         ]
     if r.left_out:
         blocks.append(page.bullets([f"{name}: {why}." for name, why in r.left_out]))
-    blocks.append(r.found.show("pooled"))
+    if r.pool is None and r.table["n"].notna().sum() >= 2:
+        blocks.append(page.callout("Alpha could not be pooled across these areas.",
+                                   kind="alert", heading_text="Could not be estimated:"))  # fmt: skip
     return Section("by_area", tuple(blocks), counts=tuple(keys["People"]))
 
 

@@ -66,6 +66,7 @@ _DEFAULTS = {
     "indicator_label": "",
     "matrix": "",
     "moderators": [],
+    "areas_table": "",
     "suppression_threshold": 10,
     "synthetic": False,
 }
@@ -210,15 +211,21 @@ def _pool(s: SynthesisAnalysis) -> None:
                                              se=part["se_pool"], method="REML", knha=True)  # fmt: skip
 
 
-def moderator_table(records: list[Mapping[str, Any]], names: list[str]) -> pd.DataFrame:
+def moderator_table(
+    records: list[Mapping[str, Any]], names: list[str], areas: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """One row per area (indexed by ``area_id``), one column per moderator.
 
     A name is a key of the record (``design``, ``evidence_level``...), a flattened nested key
-    (``matrix_Plan``) or ``"maturity"``: the mean of the area's maturity-matrix dimensions.
-    A value the record lacks is missing.
+    (``matrix_Plan``), ``"maturity"`` (the mean of the area's maturity-matrix dimensions) or a
+    column of ``areas``, a table of area features with an ``area_id`` column (such as
+    deprivation). A value neither gives is missing.
     """
     flat = pd.json_normalize([dict(r) for r in records], sep="_").set_index("area_id")
     flat.index = flat.index.astype(str)
+    if areas is not None and "area_id" in areas.columns:
+        extra = areas.assign(area_id=areas["area_id"].astype(str)).set_index("area_id")
+        flat = flat.join(extra[[c for c in extra.columns if c not in flat.columns]])
     out = pd.DataFrame(index=flat.index)
     for name in names:
         if name == MATURITY:
@@ -237,7 +244,12 @@ def _moderate(s: SynthesisAnalysis) -> None:
     names = [str(m) for m in s.params["moderators"]]
     if not names or s.meta is None:
         return
-    table = moderator_table(s.records, names).reindex(s.pooled["area_id"])
+    areas = None
+    if s.params["areas_table"]:
+        from ..inputs import read_table
+
+        areas = read_table(s.params["areas_table"])
+    table = moderator_table(s.records, names, areas).reindex(s.pooled["area_id"])
     for name in names:
         col = table[name]
         if col.isna().any():
@@ -682,7 +694,9 @@ def methods(s: SynthesisAnalysis) -> Section:
             "its report shows (with few settings that is a t interval, wider than a normal "
             "one): its standard error is the interval's width divided by 2 × 1.96 (as the "
             "Cochrane Handbook recovers a standard error from a reported interval), so the "
-            "forest plot and table show exactly each area's own interval. Pooling uses a "
+            "forest plot and table show exactly each area's own interval (an interval that is not "
+            "symmetric about its estimate, from a bootstrap, is drawn as reported and its width "
+            "sets the area's weight). Pooling uses a "
             "random-effects model fitted by restricted maximum likelihood with the "
             "Knapp-Hartung adjustment (as R's metafor rma(test='knha')); the intervals of tau² "
             "and I² are by the Q-profile method (as metafor's confint). Egger's test is "
