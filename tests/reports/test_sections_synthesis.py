@@ -173,3 +173,19 @@ def test_moderator_from_a_table_of_area_features(tmp_path):
                    "areas_table": str(table)})  # fmt: skip
     assert list(s.regressions) == ["deprivation"]
     assert "Meta-regression on deprivation" in text_of(S.moderators(s).html)
+
+
+def test_forest_plot_draws_the_reports_interval_and_funnel_plot_the_studies(synth):
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evalkit.plots.meta import forest_plot, funnel_plot
+
+    s, _, _ = synth
+    wide = s.pooled[["ci_low", "ci_high"]].assign(ci_low=lambda d: d["ci_low"] - 1)
+    fig = forest_plot(s.meta, intervals=wide)
+    segs = fig.axes[0].collections[0].get_segments()  # one line per study, top to bottom
+    assert [seg[0][0] for seg in segs] == pytest.approx(list(wide["ci_low"]))
+    fig = funnel_plot(s.meta)
+    pts = [c for c in fig.axes[0].collections if c.get_label() == "studies"][0].get_offsets()
+    assert np.asarray(pts)[:, 0] == pytest.approx(list(s.meta.yi))
