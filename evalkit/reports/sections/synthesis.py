@@ -558,10 +558,10 @@ def moderators(s: SynthesisAnalysis) -> Section:
         blocks.append(report_table(table, caption=f"Meta-regression on {label}",
                                    suppress=False, digits=2))  # fmt: skip
         r2 = f"; it accounts for about {fit.r2:.0f}% of the variation between areas" if (
-            fit.r2 is not None and np.isfinite(fit.r2)) else ""  # fmt: skip
+            fit.r2 is not None and np.isfinite(fit.r2) and fit.r2 > 0) else ""  # fmt: skip
         verdict = ("the effect differs with it more than chance would explain" if fit.qm_p < 0.05
                    else "no clear sign that the effect depends on it")  # fmt: skip
-        lines.append(f"{label.capitalize()}: {verdict} (p = {fit.qm_p:.2f}){r2}.")
+        lines.append(f"{label.capitalize()}: {verdict} (p = {fit.qm_p:.3f}){r2}.")
     for name, why in s.moderator_problems.items():
         lines.append(f"{name.replace('_', ' ').capitalize()}: not examined ({why}).")
     if s.meta.k < FEW_FOR_BIAS:
