@@ -9,7 +9,7 @@ import numpy as np
 
 from .style import PALETTE, new_figure
 
-__all__ = ["forest_plot"]
+__all__ = ["forest_plot", "funnel_plot"]
 
 
 def forest_plot(
@@ -20,6 +20,7 @@ def forest_plot(
     null: float | None = None,
     xlabel: str | None = None,
     title: str | None = None,
+    intervals: Any = None,
 ) -> Any:
     """Draw a forest plot of a :class:`evalkit.designs.meta.MetaAnalysis`.
 
@@ -28,9 +29,16 @@ def forest_plot(
     interval as a thin line through it. ``transform`` (e.g. ``np.exp``) draws on the
     transformed scale (a log axis is used for ``np.exp``); ``null`` is the no-effect line
     (0 by default, 1 when ``transform is np.exp``). Estimates and intervals are printed on
-    the right.
+    the right. ``intervals`` (a DataFrame with ``ci_low`` and ``ci_high``, one row per study
+    in the result's order) draws each study with the interval its own report gives instead of
+    the normal interval from its standard error.
     """
     studies = result.studies()
+    if intervals is not None:
+        studies = studies.assign(
+            ci_low=np.asarray(intervals["ci_low"], dtype=float),
+            ci_high=np.asarray(intervals["ci_high"], dtype=float),
+        )
     k = len(studies)
     fig, ax = new_figure(ax, figsize=(7.5, 1.2 + 0.32 * (k + 3)))
 
@@ -107,4 +115,48 @@ def forest_plot(
         title or f"I² = {result.i2:.0f}%, τ² = {result.tau2:.3g}, k = {result.k}", loc="left"
     )
     ax.legend(loc="upper center", fontsize=8, ncol=2, bbox_to_anchor=(0.5, -0.12))
+    return fig
+
+
+def funnel_plot(
+    result: Any,
+    ax: Any = None,
+    *,
+    filled: Any = None,
+    xlabel: str | None = None,
+    title: str | None = None,
+) -> Any:
+    """Draw a funnel plot of a :class:`evalkit.designs.meta.MetaAnalysis` (as metafor ``funnel``).
+
+    Each study is a point at its estimate (x) and standard error (y, 0 at the top); the
+    pseudo-confidence region is the triangle ``estimate ± z · SE`` around the pooled estimate
+    (fixed lines, as metafor draws them). ``filled`` (a
+    :class:`~evalkit.meta.TrimAndFill`) adds the studies trim and fill imputes, as hollow
+    points. Only aggregates are drawn (one point per study).
+    """
+    from scipy import stats
+
+    fig, ax = new_figure(ax, figsize=(6.5, 4.5))
+    y = np.asarray(result.yi, dtype=float)
+    se = np.sqrt(np.asarray(result.vi, dtype=float))
+    z = float(stats.norm.ppf(0.5 + result.level / 2))
+    top = max(float(se.max()), 1e-12) * 1.1
+    if filled is not None and len(filled.fill_vi):
+        top = max(top, float(np.sqrt(np.max(filled.fill_vi))) * 1.1)
+    centre = float(result.estimate)
+    grid = np.array([0.0, top])
+    ax.fill_betweenx(grid, centre - z * grid, centre + z * grid, color=PALETTE["grey"],
+                     alpha=0.15, label=f"{result.level:.0%} pseudo-confidence region")  # fmt: skip
+    ax.plot(centre - z * grid, grid, color=PALETTE["grey"], lw=1, ls="--")
+    ax.plot(centre + z * grid, grid, color=PALETTE["grey"], lw=1, ls="--")
+    ax.axvline(centre, color=PALETTE["vermillion"], lw=1.5, label="pooled estimate")
+    ax.scatter(y, se, s=40, color=PALETTE["blue"], zorder=3, label="studies")
+    if filled is not None and len(filled.fill_yi):
+        ax.scatter(filled.fill_yi, np.sqrt(np.asarray(filled.fill_vi)), s=40, zorder=3,
+                   facecolors="white", edgecolors=PALETTE["black"], label="filled in (trim and fill)")  # fmt: skip
+    ax.set_ylim(top, 0)
+    ax.set_xlabel(xlabel or "estimate")
+    ax.set_ylabel("standard error")
+    ax.set_title(title or f"k = {result.k}", loc="left")
+    ax.legend(loc="upper center", fontsize=8, ncol=2, bbox_to_anchor=(0.5, -0.15))
     return fig

@@ -22,6 +22,7 @@ from .gwet import GwetResult, gwet_ac1
 from .icc import icc
 from .kappa import FleissKappaResult, KappaResult, cohen_kappa, fleiss_kappa
 from .krippendorff import KrippendorffResult, krippendorff_alpha
+from .moments import item_analysis_from_moments, pool_moments
 from .omega import OmegaResult, omega
 from .polychoric import PolychoricResult, polychoric
 from .pooling import PooledAlphaResult, alpha_back_transform, alpha_transform, pool_alpha
@@ -32,6 +33,8 @@ __all__ = [
     "omega",
     "split_half",
     "item_analysis",
+    "item_analysis_from_moments",
+    "pool_moments",
     "icc",
     "cohen_kappa",
     "fleiss_kappa",

@@ -86,7 +86,7 @@ def render_cross_area(
                 sources=sources,
             )
         )
-    rel = reliability_params(jobs)
+    rel = reliability_params(jobs, out)
     if rel is not None:
         name = rel["tool"].upper()
         if on_page:
@@ -97,7 +97,7 @@ def render_cross_area(
                 out,
                 template=template_path("reliability_report.ipynb"),
                 params=rel,
-                inputs=[a["records"] for a in rel["areas"]],
+                inputs=[p for a in rel["areas"] if (p := out / "areas" / f"{a}.json").exists()],
                 title=f"Reliability of the {name} across areas",
                 force=force,
                 timeout=timeout,

@@ -655,11 +655,21 @@ def load_jobs(
 # -- parameters of the pages across areas --------------------------------------------------------
 
 
-def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> dict[str, Any]:
+#: area features the synthesis relates to the effects by default (when the records allow):
+#: the mean maturity level (from the record's ``matrix``) and the design
+DEFAULT_MODERATORS = ("maturity", "design")
+
+
+def synthesis_params(
+    jobs: Sequence[AreaJob],
+    out: str | os.PathLike[str],
+    moderators: Sequence[str] = DEFAULT_MODERATORS,
+) -> dict[str, Any]:
     """Parameters of the cross-area synthesis, from the areas' own parameters.
 
     The indicator and maturity-matrix sections appear when every area names the
     same file (and indicator); the area results are read from ``out/areas``.
+    ``moderators`` are area-record keys (or ``"maturity"``) for the meta-regression section.
     """
 
     def shared(key: str) -> Any:
@@ -672,6 +682,7 @@ def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> di
         "indicator": shared("indicator"),
         "indicator_label": shared("indicator_label"),
         "matrix": shared("matrix"),
+        "moderators": list(moderators),
         "suppression_threshold": max(
             (j.params.get("suppression_threshold", 10) for j in jobs), default=10
         ),
@@ -682,8 +693,11 @@ def synthesis_params(jobs: Sequence[AreaJob], out: str | os.PathLike[str]) -> di
     return params
 
 
-def reliability_params(jobs: Sequence[AreaJob]) -> dict[str, Any] | None:
-    """Parameters of the tool-reliability page: the main tool most areas use, every area using it.
+def reliability_params(
+    jobs: Sequence[AreaJob], out: str | os.PathLike[str] = "reports"
+) -> dict[str, Any] | None:
+    """Parameters of the tool-reliability page: the main tool most areas use, and the folder of
+    the areas' records (``out/areas``), which carry what the page pools (no raw answers).
 
     None when fewer than two areas share a tool.
     """
@@ -695,20 +709,10 @@ def reliability_params(jobs: Sequence[AreaJob]) -> dict[str, Any] | None:
     tool, n = counts.most_common(1)[0]
     if n < 2:
         return None
-    areas = [
-        {
-            "area_id": j.area_id,
-            "area_name": j.params.get("area_name", j.area_id),
-            "records": j.params["records"],
-            "id_column": j.params.get("id_column", "id"),
-            "pre_prefix": j.params.get("outcome_pre_prefix"),
-        }
-        for j in jobs
-        if j.params.get("outcome_tool") == tool
-    ]
     return {
         "tool": tool,
-        "areas": areas,
+        "results": os.path.relpath(Path(out) / "areas"),
+        "areas": [j.area_id for j in jobs if j.params.get("outcome_tool") == tool],
         "suppression_threshold": max(j.params.get("suppression_threshold", 10) for j in jobs),
         "synthetic": any(j.params.get("synthetic") for j in jobs),
     }

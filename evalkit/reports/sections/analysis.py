@@ -248,14 +248,6 @@ def _reliability(a: AreaAnalysis, part: Part) -> None:
     part.item_stats = _run(a, "quiet", rel.item_analysis, part.items)
 
 
-def published_alpha(tool: Any) -> float | None:
-    """The tool's published alpha (or standardised alpha), if its spec gives one."""
-    published = tool.published("total")
-    if isinstance(published, dict):
-        return published.get("alpha", published.get("standardized_alpha"))
-    return published
-
-
 def _effect(a: AreaAnalysis, fit: Any, model_data: pd.DataFrame, post: str) -> Effect | None:
     if fit is None:
         return None
@@ -541,7 +533,7 @@ def _evidence(a: AreaAnalysis, r_local: float | None) -> None:
         n_treated=a.n_treated,
         n_comparison=a.n_comparison,
         reliability=r_local,
-        published_reliability=published_alpha(a.main.tool),
+        published_reliability=a.main.tool.spec.published_alpha(),
         mdes=a.mdes.estimate if a.mdes is not None else None,
         hoped_effect=a.params["hoped_effect"],
         dropout=dropout if np.isfinite(dropout) else None,

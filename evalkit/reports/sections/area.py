@@ -26,7 +26,7 @@ from ...reliability.summary import FLOOR_CEILING_PCT
 from ...tables import fmt_pct, report_table
 from .. import page
 from ..page import Section
-from .analysis import DESIGN_NAMES, AreaAnalysis, published_alpha
+from .analysis import DESIGN_NAMES, AreaAnalysis
 
 __all__ = [
     "summary",
@@ -38,6 +38,7 @@ __all__ = [
     "strength_of_evidence",
     "provenance",
     "record",
+    "items_record",
     "change_words",
     "dropout_words",
 ]
@@ -155,7 +156,7 @@ def summary(a: AreaAnalysis) -> Section:
     if main.alpha is not None:
         al = main.alpha
         lines.append(reliability_sentence(al.estimate, al.ci_low, al.ci_high, tool=main.short,
-                                          published=published_alpha(main.tool)))  # fmt: skip
+                                          published=main.tool.spec.published_alpha()))  # fmt: skip
     lines.append(change_words(a))
     lines.append(dropout_words(a))
     if a.evidence is not None:
@@ -600,6 +601,41 @@ def _alpha_record(a: AreaAnalysis) -> dict[str, Any] | None:
     return out
 
 
+def items_record(a: AreaAnalysis) -> dict[str, Any] | None:
+    """The record's ``items``: what the reliability page across areas pools (no raw answers).
+
+    People who answered every item before the service (``n``, through the register, the same
+    people as alpha's), item means, covariance matrix, answers at the lowest and highest score
+    per item (a count from 1 to the threshold minus 1 is left out, as None) and omega total.
+    Everything but the item names is None when ``n`` is hidden.
+    """
+    main = a.main
+    if main is None or main.alpha is None or a.problem:
+        return None
+    reg = a.register
+    n = reg.value(f"alpha_n.{main.short.lower()}")
+    complete = main.items.dropna()
+    lo, hi = main.tool.response_range
+    omega = None
+    if main.summary is not None:
+        row = main.summary[main.summary["statistic"] == "omega_total"]
+        omega = float(row["estimate"].iloc[0]) if len(row) else None
+    out: dict[str, Any] = {"names": [str(c) for c in complete.columns], "n": n,
+                           "scale_min": lo, "scale_max": hi, "omega_total": omega,
+                           "means": None, "cov": None, "floor": None, "ceiling": None}  # fmt: skip
+    if n is None or n != len(complete):
+        return out
+
+    least = 0 if reg.hide_zero else 1
+
+    def safe(counts: pd.Series) -> list[int | None]:
+        return [None if least <= int(v) < reg.threshold else int(v) for v in counts]
+
+    out.update(means=complete.mean().tolist(), cov=complete.cov().to_numpy().tolist(),
+               floor=safe((complete == lo).sum()), ceiling=safe((complete == hi).sum()))  # fmt: skip
+    return out
+
+
 def record(a: AreaAnalysis, *sections: Section) -> dict[str, Any]:
     """The area's JSON record: identity, published counts and each section's part.
 
@@ -619,7 +655,7 @@ def record(a: AreaAnalysis, *sections: Section) -> dict[str, Any]:
         "dropout_pct": (reg.shown("dropout_pct.all", float(a.overview.loc["All", "dropout_pct"]))
                         if a.overview is not None else None),
         "effect": None, "effect_g": None,
-        "reliability": _alpha_record(a),
+        "reliability": _alpha_record(a), "items": items_record(a),
         "mdes": None, "evidence_level": None, "indicator": None, "matrix": None,
         "problem": a.problem,
         "suppressed": sorted(reg.hidden_keys),
