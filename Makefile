@@ -38,8 +38,9 @@ chromium:  ## install Debian's chromium if it is missing
 demo: $(VENV)/.installed  ## render the 20-area demo into reports/
 	$(BIN)/evalkit demo --jobs $(JOBS)
 
-# synthetic maternity, health-visiting and early-years sources -> a pseudonymised pack
-share-demo: $(VENV)/.installed  ## build a shared-data pack from synthetic sources (share-demo/pack)
+# synthetic maternity, health-visiting and early-years sources -> a pseudonymised pack, and an
+# evaluation pack (the family hub's children, one row each) -> an area report rendered from it
+share-demo: $(VENV)/.installed  ## shared-data packs from synthetic sources, and an area report from one (share-demo/)
 	$(BIN)/pip install --quiet -e '.[share]'
 	$(BIN)/python -m evalkit.simulate_sources share-demo 20000
 	test -f share-demo/share.key || $(BIN)/evalkit keygen share-demo/share.key
@@ -49,6 +50,12 @@ share-demo: $(VENV)/.installed  ## build a shared-data pack from synthetic sourc
 		--sources early_years=share-demo/early_years.sav \
 		--key-file share-demo/share.key --review share-demo/review.csv \
 		--out share-demo/pack --overwrite
+	$(BIN)/evalkit share share-demo/evaluation.yaml \
+		--sources maternity=share-demo/maternity.csv \
+		--sources health_visiting=share-demo/health_visiting.csv \
+		--sources early_years=share-demo/early_years.sav \
+		--key-file share-demo/share.key --out share-demo/evaluation-pack --overwrite
+	$(BIN)/evalkit render share-demo/area.yaml --out share-demo/reports --no-synthesis --jobs 1
 
 test: $(VENV)/.installed-test chromium  ## run the test suite (not the slow simulation studies)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)

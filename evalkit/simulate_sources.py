@@ -13,6 +13,13 @@ different people in different formats, with the faults real registers have:
 - a few records typed twice into the health visiting system (true duplicates, same NHS
   number).
 
+The health visiting system also holds, for the families of one fictional area that a
+family hub serves (postcodes ``EV1`` to ``EV14``), the columns of an evaluation: setting,
+service or comparison group, covariates and the mother's EPDS answers before and after
+(those of the demo area A01, :func:`evalkit.simulate.demo_area_records`). With
+:func:`evaluation_dictionary` the pack keeps only these children, one row each, and
+its extract is an area report's ``records`` (``id_column: person_id``).
+
 :func:`demo_sources` returns the sources in memory with the truth (which records are
 one child); :func:`write_demo_sources` writes them to a folder (CSV and SPSS) with a
 data dictionary and a postcode lookup, ready for ``evalkit share``. Run it as
@@ -31,9 +38,29 @@ import pandas as pd
 
 from .sharing.nicknames import NICKNAME_GROUPS
 
-__all__ = ["SOURCE_NAMES", "demo_sources", "write_demo_sources", "demo_dictionary"]
+__all__ = [
+    "SOURCE_NAMES",
+    "EVALUATION_COLUMNS",
+    "demo_sources",
+    "write_demo_sources",
+    "demo_dictionary",
+    "evaluation_dictionary",
+    "demo_area_params",
+]
 
 SOURCE_NAMES = ("maternity", "health_visiting", "early_years")
+#: the evaluation columns the health visiting source holds for the demo area's families
+EVALUATION_COLUMNS = (
+    "setting",
+    "treated",
+    "mother_age",
+    "first_baby",
+    "imd_quintile",
+    *(f"epds_pre_{i}" for i in range(1, 11)),
+    *(f"epds_post_{i}" for i in range(1, 11)),
+)
+#: outward codes of the family hub's area (of EV1 to EV40)
+_AREA_OUTWARD = 14
 
 _GIRLS = (
     "olivia amelia isla ava mia ivy lily isabella rosie sophia grace freya willow florence "
@@ -314,6 +341,28 @@ def _source(people: pd.DataFrame, name: str, n: int, rng, codes: np.ndarray) -> 
     return out
 
 
+def _evaluation(people: pd.DataFrame, hv_people: pd.Series, seed: int) -> pd.DataFrame:
+    """The demo area's evaluation columns for children of the area in health visiting.
+
+    The rows of demo area A01 go, in order, to a random selection of the area's children
+    (as many as both allow); a separate random stream, so the sources are unchanged.
+    """
+    from .simulate import demo_area_records
+
+    rng = np.random.default_rng([seed, 15, 5])
+    outward = people["postcode"].str.extract(r"^EV(\d+)", expand=False).astype(int)
+    in_area = people.loc[outward.le(_AREA_OUTWARD).to_numpy(), "person"]
+    pool = np.sort(pd.unique(hv_people[hv_people.isin(in_area)]))
+    records, _ = demo_area_records(0, seed=seed)
+    m = min(len(pool), len(records))
+    chosen = rng.choice(pool, size=m, replace=False) if m else pool[:0]
+    out = records.loc[: m - 1, list(EVALUATION_COLUMNS)].copy()
+    for c in EVALUATION_COLUMNS[1:]:
+        out[c] = pd.array(out[c], dtype="Int64")
+    out.insert(0, "person", chosen)
+    return out
+
+
 def demo_sources(n: int = 3000, *, seed: int = 2026) -> dict[str, object]:
     """Three sources of about ``n`` records each, and the truth behind them.
 
@@ -331,7 +380,9 @@ def demo_sources(n: int = 3000, *, seed: int = 2026) -> dict[str, object]:
         ``sources`` (dict name -> DataFrame, without the truth), ``truth`` (DataFrame
         ``source, record_id, person``: records with the same ``person`` are one child),
         ``twins`` (DataFrame ``person, twin_of``), ``lookup`` (postcode -> ``lsoa21cd``
-        -> ``imd_decile``) and ``people`` (the true population).
+        -> ``imd_decile``), ``people`` (the true population) and ``evaluation`` (``person``
+        and :data:`EVALUATION_COLUMNS` of the demo area's families, also in the health
+        visiting source).
 
     Examples
     --------
@@ -347,6 +398,9 @@ def demo_sources(n: int = 3000, *, seed: int = 2026) -> dict[str, object]:
     id_cols = {"maternity": "mat_id", "health_visiting": "hv_id", "early_years": "ey_ref"}
     for name in SOURCE_NAMES:
         df = _source(people, name, n, rng, codes)
+        if name == "health_visiting":
+            evaluation = _evaluation(people, df["person"], seed)
+            df = df.merge(evaluation, on="person", how="left")
         truth.append(
             pd.DataFrame({"source": name, "record_id": df[id_cols[name]], "person": df["person"]})
         )
@@ -358,7 +412,31 @@ def demo_sources(n: int = 3000, *, seed: int = 2026) -> dict[str, object]:
         "twins": twins,
         "lookup": lookup,
         "people": people,
+        "evaluation": evaluation,
     }
+
+
+_EVALUATION_SPECS = {
+    "setting": {"role": "attribute", "description": "Family hub the family attended (evaluation)"},
+    "treated": {
+        "role": "attribute",
+        "description": "Received the family hub service (1) or comparison family (0)",
+    },
+    "mother_age": {"role": "attribute", "description": "Mother's age in years at the first visit"},
+    "first_baby": {"role": "attribute", "description": "First baby (1 = yes)"},
+    "imd_quintile": {
+        "role": "attribute",
+        "description": "IMD quintile recorded by the service (1 = most deprived)",
+    },
+    **{
+        f"epds_{when}_{i}": {
+            "role": "attribute",
+            "description": f"Mother's EPDS item {i} {label} (0-3)",
+        }
+        for when, label in (("pre", "before the service"), ("post", "26 weeks later"))
+        for i in range(1, 11)
+    },
+}
 
 
 def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
@@ -417,6 +495,7 @@ def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
                     "role": "attribute",
                     "description": "Breastfed at the 6-8 week review (yes/no)",
                 },
+                **_EVALUATION_SPECS,
             },
         },
         "early_years": {
@@ -461,9 +540,65 @@ def demo_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
     }
 
 
+def evaluation_dictionary(lookup_file: str = "postcode_lookup.csv") -> dict:
+    """The demo dictionary for an evaluation pack (as written to ``evaluation.yaml``).
+
+    The same sources and linkage as :func:`demo_dictionary`, minimised for the family hub's
+    evaluation: only the children with a ``treated`` value (``cohort``), one row per child
+    (``rows: person``), and no date of birth at all (used for linkage, then dropped: the
+    report does not need it). The only quasi-identifier left is the IMD decile.
+
+    >>> d = evaluation_dictionary()
+    >>> d["cohort"], d["rows"], d["sources"]["maternity"]["columns"]["dob"]["role"]
+    ('treated', 'person', 'direct identifier')
+    """
+    d = demo_dictionary(lookup_file)
+    d["cohort"] = "treated"
+    d["rows"] = "person"
+    for source in d["sources"].values():
+        for spec in source["columns"].values():
+            if spec.get("type") == "date_of_birth":
+                spec["role"] = "direct identifier"
+                spec.pop("generalise", None)
+    return d
+
+
+def demo_area_params(pack: str | Path, *, area_id: str = "S01") -> dict:
+    """Parameters of an area report made from an evaluation pack (``records`` in the pack).
+
+    ``pack`` is the pack folder as seen from where ``evalkit render`` runs.
+
+    >>> demo_area_params("share-demo/evaluation-pack")["records"]
+    'share-demo/evaluation-pack/extract.csv'
+    """
+    pack = Path(pack).as_posix()
+    return {
+        "area_id": area_id,
+        "area_name": "Alderbrook Vale (from a shared pack)",
+        "records": f"{pack}/extract.csv",
+        "id_column": "person_id",
+        "treatment_column": "treated",
+        "setting_column": "setting",
+        "outcome_tool": "epds",
+        "outcome_pre_prefix": "epds_pre_",
+        "outcome_post_prefix": "epds_post_",
+        "design": "comparison",
+        "covariates": ["mother_age", "first_baby", "imd_quintile"],
+        "follow_up_weeks": 26,
+        "suppression_threshold": 10,
+        "data_source": "Synthetic demo data: a pseudonymised evaluation pack made by evalkit "
+        "share from three synthetic sources (evalkit.simulate_sources).",
+        "synthetic": True,
+        "pack": pack,
+    }
+
+
 def write_demo_sources(folder: str | Path, n: int = 20000, *, seed: int = 2026) -> dict[str, Path]:
     """Write the demo sources to ``folder``: ``maternity.csv``, ``health_visiting.csv``,
-    ``early_years.sav`` (SPSS), ``postcode_lookup.csv``, ``dictionary.yaml`` and ``truth.csv``.
+    ``early_years.sav`` (SPSS), ``postcode_lookup.csv``, ``dictionary.yaml``, ``truth.csv``,
+    ``evaluation.yaml`` (:func:`evaluation_dictionary`) and ``area.yaml``, the parameters of
+    an area report from the evaluation pack ``folder/evaluation-pack``
+    (:func:`demo_area_params`; paths as given in ``folder``, relative to where evalkit runs).
 
     (Health visiting is a CSV rather than Excel only because reading 20,000 rows of Excel
     takes longer than the linkage; ``evalkit share`` reads ``.xlsx`` as well.)
@@ -482,9 +617,13 @@ def write_demo_sources(folder: str | Path, n: int = 20000, *, seed: int = 2026) 
         "lookup": folder / "postcode_lookup.csv",
         "dictionary": folder / "dictionary.yaml",
         "truth": folder / "truth.csv",
+        "evaluation": folder / "evaluation.yaml",
+        "area": folder / "area.yaml",
     }
     d["sources"]["maternity"].to_csv(paths["maternity"], index=False)
-    d["sources"]["health_visiting"].to_csv(paths["health_visiting"], index=False)
+    d["sources"]["health_visiting"].to_csv(
+        paths["health_visiting"], index=False
+    )  # Int64: 1, not 1.0
     import pyreadstat
 
     ey = d["sources"]["early_years"].copy()
@@ -495,6 +634,12 @@ def write_demo_sources(folder: str | Path, n: int = 20000, *, seed: int = 2026) 
     text = "# Data dictionary of the synthetic demo sources (see docs/sharing.md)\n"
     text += yaml.safe_dump(demo_dictionary(paths["lookup"].name), sort_keys=False)
     paths["dictionary"].write_text(text, encoding="utf-8")
+    text = "# Data dictionary of an evaluation pack from the demo sources (docs/sharing.md)\n"
+    text += yaml.safe_dump(evaluation_dictionary(paths["lookup"].name), sort_keys=False)
+    paths["evaluation"].write_text(text, encoding="utf-8")
+    text = "# An area report from the evaluation pack (evalkit render)\n"
+    text += yaml.safe_dump(demo_area_params(folder / "evaluation-pack"), sort_keys=False)
+    paths["area"].write_text(text, encoding="utf-8")
     return paths
 
 

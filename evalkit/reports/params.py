@@ -163,6 +163,11 @@ class AreaParams(BaseModel):
         description="why a parameter differs from the locked plan: key: reason (in a "
         "spreadsheet cell, key: reason; key: reason)",
     )
+    pack: str = Field(
+        "",
+        description="a pack folder made by evalkit share holding the records file: the "
+        "SHA-256 of its files (manifest.json) are checked before use, or empty",
+    )
 
     _split = field_validator("covariates", mode="before")(
         classmethod(lambda cls, v: _split_list(v))
@@ -365,6 +370,8 @@ def _check_one(
             f"{where}: key {key!r}: file not found: {getattr(model, key)} (paths are relative "
             f"to the folder you run evalkit from, {os.getcwd()})"
         )
+    if model.pack and not missing:
+        problems.extend(f"{where}: key 'pack': {msg}" for msg in _check_pack(model))
     if model.indicators and not model.indicator:
         problems.append(
             f"{where}: key 'indicator': is empty but 'indicators' names a file "
@@ -383,6 +390,39 @@ def _check_one(
         else:
             problems.extend(check(model.model_dump(), where=where).problems)
     return model if len(problems) == before else None
+
+
+def _check_pack(model: AreaParams) -> list[str]:
+    """Why a shared pack may not be used: ``records`` outside it, or a file changed since it
+    was made (its SHA-256 differs from the one in ``manifest.json``)."""
+    folder = Path(model.pack)
+    manifest_path = folder / "manifest.json"
+    if not folder.is_dir():
+        return [f"no such folder: {model.pack} (a pack folder made by evalkit share, or empty)"]
+    try:
+        manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+        listed = {f["name"]: f["sha256"] for f in manifest["files"]}
+    except (OSError, ValueError, KeyError, TypeError):
+        return [
+            f"{manifest_path} is missing or not a pack manifest (a folder made by evalkit share)"
+        ]
+    records = Path(model.records)
+    if records.resolve().parent != folder.resolve() or records.name not in listed:
+        return [
+            f"the records file {model.records} is not one of the pack's files "
+            f"({', '.join(sorted(listed))}): give records: {folder.as_posix()}/extract.csv"
+        ]
+    changed = [
+        name
+        for name, sha in listed.items()
+        if not (folder / name).is_file() or file_digest(folder / name) != sha
+    ]
+    if changed:
+        return [
+            f"{', '.join(changed)} in {model.pack} differ from the SHA-256 in its manifest.json "
+            "(changed or damaged since evalkit share made the pack): ask for the pack again"
+        ]
+    return []
 
 
 def _id_roles(model: AreaParams) -> list[tuple[str, str]]:
@@ -624,6 +664,8 @@ def load_jobs(
                 continue
             params = model.model_dump()
             inputs = [getattr(model, k) for k in AreaParams.FILE_KEYS if getattr(model, k)]
+            if model.pack:  # a new pack (another manifest) is a new report
+                inputs.append(str(Path(model.pack) / "manifest.json"))
             if model.plan:  # the lock status is part of what the report says
                 from ..plan import REGISTER_NAME
 

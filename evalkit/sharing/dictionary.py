@@ -9,6 +9,8 @@ A YAML file (or the same structure as a dict)::
     postcode_lookup: lookup.csv   # postcode -> lsoa (-> imd_decile), relative to this file
     imd_lookup: imd.csv           # optional: lsoa -> imd_decile, if the first has no deciles
     threshold: 0.9                # match probability above which records are linked
+    cohort: treated               # optional: keep only children with a value in this column
+    rows: person                  # optional: one row per child (default: per source record)
     sources:
       maternity:                  # the name used for the source everywhere
         record_id: mat_id         # the source's own record number (optional)
@@ -91,8 +93,12 @@ _TOP_KEYS = (
     "postcode_lookup",
     "imd_lookup",
     "threshold",
+    "cohort",
+    "rows",
     "sources",
 )
+#: what a row of the extract is: a source record, or a child (the sources combined)
+ROW_UNITS = ("record", "person")
 _COLUMN_KEYS = ("role", "type", "generalise", "as", "description")
 
 
@@ -139,6 +145,8 @@ class DataDictionary:
     postcode_lookup: Path | None = None
     imd_lookup: Path | None = None
     threshold: float = 0.9
+    cohort: str | None = None
+    rows: str = "record"
     file: str = "dictionary"
     raw: dict = field(default_factory=dict, compare=False, repr=False)
 
@@ -419,15 +427,19 @@ def load_dictionary(
         sources[str(sname)] = SourceSpec(
             name=str(sname), record_id=None if rid is None else str(rid), columns=cols
         )
-    sensitive = raw.get("sensitive")
-    if sensitive is not None:
-        outs = {c.output for s in sources.values() for c in s.columns.values() if c.output}
-        if sensitive not in outs:
+    outs = {c.output for s in sources.values() for c in s.columns.values() if c.output}
+    for key in ("sensitive", "cohort"):
+        v = raw.get(key)
+        if v is not None and v not in outs:
             bad(
-                "sensitive",
-                f"{sensitive!r} is not a column of the extract",
+                key,
+                f"{v!r} is not a column of the extract",
                 ", ".join(sorted(outs)) or "an attribute",
             )
+    sensitive, cohort = raw.get("sensitive"), raw.get("cohort")
+    rows = raw.get("rows", "record")
+    if rows not in ROW_UNITS:
+        bad("rows", f"{rows!r} is not allowed", " or ".join(ROW_UNITS))
     if problems:
         raise ParameterError("invalid data dictionary", problems=problems)
     return DataDictionary(
@@ -439,6 +451,8 @@ def load_dictionary(
         postcode_lookup=lookups["postcode_lookup"],
         imd_lookup=lookups["imd_lookup"],
         threshold=float(threshold),
+        cohort=None if cohort is None else str(cohort),
+        rows=str(rows),
         file=fname,
         raw=raw,
     )

@@ -48,7 +48,15 @@ from .minimise import (
 from .normalise import normalise_date, normalise_postcode, normalise_sex
 from .pseudonymise import normalise_identifier
 
-__all__ = ["SharePack", "share", "read_sources", "minimise", "scan_for_identifiers", "PACK_FILES"]
+__all__ = [
+    "SharePack",
+    "share",
+    "read_sources",
+    "minimise",
+    "restrict",
+    "scan_for_identifiers",
+    "PACK_FILES",
+]
 
 PACK_FILES = ("extract.csv", "extract.parquet", "manifest.json", "README.md")
 
@@ -192,6 +200,41 @@ def minimise(
     return pd.concat(parts, ignore_index=True).convert_dtypes()
 
 
+def restrict(extract: pd.DataFrame, dictionary: DataDictionary) -> pd.DataFrame:
+    """The dictionary's ``cohort`` and ``rows`` applied to a minimised extract.
+
+    ``cohort: COLUMN`` keeps only the children with a value in that column in some source
+    (all their rows): an evaluation receives its own families, not the whole register.
+    ``rows: person`` gives one row per child: each column takes the child's first
+    non-missing value, in the order of the sources in the dictionary, and ``source``
+    becomes ``sources``, the sources holding the child joined by ``+``. Such an extract
+    has a distinct ``person_id`` on every row, so it can be an area report's ``records``.
+
+    Examples
+    --------
+    >>> ex = pd.DataFrame({"person_id": ["a", "a", "b"], "source": ["mat", "hv", "mat"],
+    ...                    "weight": [3100, None, 2900], "treated": [None, 1, None]})
+    >>> dic = load_dictionary({"cohort": "treated", "rows": "person", "sources": {
+    ...     "mat": {"columns": {"weight": "attribute"}},
+    ...     "hv": {"columns": {"treated": "attribute"}}}})
+    >>> restrict(ex, dic).to_dict("records")
+    [{'person_id': 'a', 'sources': 'mat+hv', 'weight': 3100, 'treated': 1}]
+    """
+    out = extract
+    if dictionary.cohort is not None:
+        has = out.loc[out[dictionary.cohort].notna(), "person_id"].unique()
+        out = out[out["person_id"].isin(has)]
+    if dictionary.rows == "person":
+        order = {name: i for i, name in enumerate(dictionary.sources)}
+        out = out.assign(_order=out["source"].map(order)).sort_values("_order", kind="stable")
+        g = out.groupby("person_id", sort=False)
+        sources = g["source"].agg(lambda s: "+".join(dict.fromkeys(s)))
+        firsts = g[[c for c in out.columns if c not in ("person_id", "source", "_order")]].first()
+        out = pd.concat([sources.rename("sources"), firsts], axis=1).reset_index()
+        out = out.sort_values("person_id", kind="stable")
+    return out.reset_index(drop=True).convert_dtypes()
+
+
 def _identifier_values(sources: Mapping[str, pd.DataFrame], dictionary: DataDictionary) -> set[str]:
     """Every direct-identifier value of the sources, raw and normalised, lower case.
 
@@ -321,9 +364,18 @@ def _readme(
             "person_id",
             "Pseudonymous ID of the child: the same child has the same ID in every source of this pack (and in other packs made with the same key). It cannot be turned back into an NHS number without the council's key.",
         ),
-        ("source", "The source system of the row: " + ", ".join(dictionary.sources) + "."),
+        (
+            (
+                "sources",
+                "The source systems holding the child, joined by '+': "
+                + ", ".join(dictionary.sources)
+                + ".",
+            )
+            if dictionary.rows == "person"
+            else ("source", "The source system of the row: " + ", ".join(dictionary.sources) + ".")
+        ),
     ]
-    seen = {"person_id", "source"}
+    seen = {"person_id", "source", "sources"}
     for s in dictionary.sources.values():
         for c in s.columns.values():
             if c.output and c.output not in seen:
@@ -343,8 +395,18 @@ def _readme(
     lines = [
         "# Pseudonymised extract",
         "",
-        f"Made by evalkit {manifest['evalkit_version']} on {manifest['created']}. One row per source record; "
-        f"{manifest['people']} children, {manifest['rows']} rows.",
+        f"Made by evalkit {manifest['evalkit_version']} on {manifest['created']}. "
+        + (
+            "One row per child (the sources combined: each column holds the child's first recorded value, in the order of the sources); "
+            if dictionary.rows == "person"
+            else "One row per source record; "
+        )
+        + f"{manifest['people']} children, {manifest['rows']} rows."
+        + (
+            f" Only the children with a value in '{dictionary.cohort}' are included."
+            if dictionary.cohort
+            else ""
+        ),
         "",
         "Names, NHS numbers, full dates of birth, postcodes and the sources' record numbers have been removed. "
         "Records of one child were linked across the sources before removal (see manifest.json, 'linkage').",
@@ -387,7 +449,8 @@ _TEMPLATE_WORDS.update(
         "key_id sources role type generalise description output direct identifier quasi attribute drop none "
         "year_month age_months imd_decile lsoa ethnic_group birth_month birth_year nhs_number first_name surname "
         "date_of_birth postcode sex ethnicity text name extract csv parquet manifest json readme md reference_date "
-        "scored pairs deterministic links probabilistic refused review true false null",
+        "scored pairs deterministic links probabilistic refused review true false null rows_are children "
+        "cohort sources record person",
     )
 )
 
@@ -477,6 +540,14 @@ def share(
     person_id = _person_ids(linkage, pd.concat(nhs_all, ignore_index=True), key)
     say("minimising")
     extract = minimise(frames, dic, person_id, lookup)
+    extract = restrict(extract, dic)
+    if extract.empty:
+        raise DataError(
+            "no child has a value in the cohort column, so no pack was written",
+            column=dic.cohort,
+            file=dic.file,
+            allowed="a cohort column that some records fill in",
+        )
     say("checking k-anonymity")
     check = check_k_anonymity(
         extract,
@@ -557,6 +628,13 @@ def read_sources_frames(
     return dict(frames)
 
 
+def _rows_of(extract: pd.DataFrame, source: str) -> int:
+    """Rows of the extract holding data from ``source``."""
+    if "sources" in extract.columns:  # one row per child
+        return int(extract["sources"].str.split("+").map(lambda s: source in s).sum())
+    return int((extract["source"] == source).sum())
+
+
 def _write(
     tmp: Path,
     extract: pd.DataFrame,
@@ -589,7 +667,9 @@ def _write(
             "recall_estimated": round(float(q.recall), 6) if np.isfinite(q.recall) else None,
             **{k.replace(" ", "_"): int(v) for k, v in q.counts.items()},
         },
-        "sources": {n: {"rows": int((extract["source"] == n).sum())} for n in dic.sources},
+        "sources": {n: {"rows": _rows_of(extract, n)} for n in dic.sources},
+        "rows_are": "children" if dic.rows == "person" else "source records",
+        "cohort": dic.cohort,
         "dictionary": {
             "k": dic.k,
             "l": dic.l if dic.sensitive else None,
