@@ -163,6 +163,22 @@ class AreaParams(BaseModel):
         description="why a parameter differs from the locked plan: key: reason (in a "
         "spreadsheet cell, key: reason; key: reason)",
     )
+    sessions_column: str = Field(
+        "", description="column: sessions attended by each person in the service group, or empty"
+    )
+    planned_sessions: int = Field(
+        0, ge=0, le=500, description="the programme's planned number of sessions (0: not given)"
+    )
+    fidelity_prefix: str = Field(
+        "",
+        description="fidelity checklist item columns (1: delivered as designed, 0: not): "
+        "prefix + item number, or empty",
+    )
+    eligible_indicator: str = Field(
+        "",
+        description="indicator in the indicators file whose denominator over the last 12 "
+        "months is the eligible population (e.g. births), or empty",
+    )
 
     _split = field_validator("covariates", mode="before")(
         classmethod(lambda cls, v: _split_list(v))
