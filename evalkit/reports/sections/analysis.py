@@ -723,7 +723,7 @@ def _implementation(
     service = data[data[group] == 1]
     try:
         if col and col not in data.columns:
-            raise DataError("no sessions column", column=col)
+            raise DataError(f"the records have no column {col!r} of sessions attended")
         if col and planned:
             _dose(a, im, service, col, planned, pre, post, covs)
         if p["eligible_indicator"] and p["indicators"]:
@@ -804,7 +804,7 @@ def _fidelity(a: AreaAnalysis, im: Implementation, service: pd.DataFrame, prefix
     reg, setting = a.register, a.params["setting_column"]
     items = describe.item_columns(service, prefix)
     if not items:
-        raise DataError("no fidelity checklist columns", column=f"{prefix}1")
+        raise DataError(f"the records have no fidelity checklist columns {prefix!r} + number")
     rows = service[service[items].notna().any(axis=1)]
     im.fidelity = _run(a, "implementation", impl.fidelity, rows, items, setting=setting)
     if im.fidelity is None:
