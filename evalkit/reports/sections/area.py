@@ -47,6 +47,9 @@ __all__ = [
 #: fewer settings than this: intervals that allow for settings are approximate (as the core's
 #: cluster check, ``evalkit.designs``)
 FEW_SETTINGS = 20
+#: the implementation section's parameters, listed in the provenance table when used
+_IMPLEMENTATION_KEYS = ("sessions_column", "planned_sessions", "fidelity_prefix",
+                        "eligible_indicator")  # fmt: skip
 _CHANGE = {
     "improved": "improved reliably",
     "unchanged": "showed no reliable change",
@@ -842,6 +845,7 @@ def provenance(a: AreaAnalysis) -> Section:
         "intervention_month": p["intervention_month"] or "none",
         "suppression_threshold": p["suppression_threshold"],
         **{k: os.path.basename(v) for k, v in files.items()},
+        **{k: str(p[k]) for k in _IMPLEMENTATION_KEYS if a.implementation is not None and p[k]},
     }  # fmt: skip
     params = pd.DataFrame({"Value": {k: str(v) for k, v in shown.items()}}).rename_axis("Parameter")
     blocks = (
