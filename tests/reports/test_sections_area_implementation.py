@@ -298,3 +298,21 @@ def test_no_mi_when_few_follow_ups_missing():
     assert a.imputed is None
     assert a.effect.df_method.startswith("Satterthwaite")
     assert "Satterthwaite" in text_of(S.outcomes(a).html)
+
+
+def test_validate_checks_the_implementation_keys(tmp_path, monkeypatch):
+    from evalkit.errors import ParameterError
+    from evalkit.reports.params import load_jobs
+
+    from .conftest import write_area
+
+    monkeypatch.chdir(tmp_path)
+    path = write_area(tmp_path, "X01", "Area", 0, sessions_column="visits",
+                      fidelity_prefix="checklist_", eligible_indicator="births")  # fmt: skip
+    with pytest.raises(ParameterError) as err:
+        load_jobs([path])
+    text = "\n".join(err.value.problems)
+    assert "key 'sessions_column': no column 'visits'" in text
+    assert "key 'planned_sessions': is 0" in text
+    assert "key 'fidelity_prefix': no column" in text
+    assert "key 'eligible_indicator': needs the indicators file" in text
