@@ -10,7 +10,7 @@ BIN    := $(VENV)/bin
 JOBS   ?= $(shell nproc 2>/dev/null || echo 2)
 PYTEST_ARGS ?=
 
-.PHONY: help demo test test-slow lint bench chromium clean
+.PHONY: help demo test test-slow lint bench chromium clean share-demo
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | sed 's/:.*## /\t/'
@@ -38,10 +38,23 @@ chromium:  ## install Debian's chromium if it is missing
 demo: $(VENV)/.installed  ## render the 20-area demo into reports/
 	$(BIN)/evalkit demo --jobs $(JOBS)
 
+# synthetic maternity, health-visiting and early-years sources -> a pseudonymised pack
+share-demo: $(VENV)/.installed  ## build a shared-data pack from synthetic sources (share-demo/pack)
+	$(BIN)/pip install --quiet -e '.[share]'
+	$(BIN)/python -m evalkit.simulate_sources share-demo 20000
+	test -f share-demo/share.key || $(BIN)/evalkit keygen share-demo/share.key
+	$(BIN)/evalkit share share-demo/dictionary.yaml \
+		--sources maternity=share-demo/maternity.csv \
+		--sources health_visiting=share-demo/health_visiting.csv \
+		--sources early_years=share-demo/early_years.sav \
+		--key-file share-demo/share.key --review share-demo/review.csv \
+		--out share-demo/pack --overwrite
+
 test: $(VENV)/.installed-test chromium  ## run the test suite (not the slow simulation studies)
 	$(BIN)/python -m pytest -n $(JOBS) --dist loadgroup $(PYTEST_ARGS)
 
-test-slow: $(VENV)/.installed-test  ## the coverage simulation studies (minutes)
+test-slow: $(VENV)/.installed-test  ## the coverage simulation studies and Splink on Spark (minutes)
+	$(BIN)/pip install --quiet -e '.[spark]'
 	$(BIN)/python -m pytest -m slow $(PYTEST_ARGS)
 
 lint: $(VENV)/.installed-test  ## ruff

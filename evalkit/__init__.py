@@ -16,6 +16,7 @@ Submodules are imported on first use, so ``import evalkit`` stays light
 - :mod:`evalkit.plan`         analysis plans: lock before the outcomes are seen, show deviations
 - :mod:`evalkit.implementation` reach, dose and fidelity
 - :mod:`evalkit.simulate`     the synthetic 20-area demo
+- :mod:`evalkit.sharing`      pseudonymise, link and minimise personal data before sharing
 - :mod:`evalkit.tables`, :mod:`evalkit.plots`  presentation helpers for reports
 """
 
@@ -46,6 +47,7 @@ _SUBMODULES = {
     "narrative",
     "plan",
     "implementation",
+    "sharing",
 }
 
 __all__ = [

@@ -22,6 +22,7 @@ from typing import Annotated
 import typer
 
 from . import __version__
+from .cli_matrix import matrix_app
 from .cli_plan import plan_app
 from .cli_project import init, schema
 from .cli_tools import score, tools_app
@@ -396,7 +397,11 @@ app.command("init")(init)
 app.command("schema")(schema)
 app.add_typer(plan_app, name="plan")
 app.add_typer(tools_app, name="tools")
+app.add_typer(matrix_app, name="matrix")
 app.command("score")(score)
+from .cli_share import register_share  # noqa: E402
+
+register_share(app)
 
 
 # `evalkit --help` lists the commands in the order a newcomer uses them

@@ -16,6 +16,9 @@ __all__ = [
     "demo_area_records",
     "demo_indicators",
     "demo_matrix",
+    "demo_dose_slope",
+    "DEMO_PLANNED_SESSIONS",
+    "DEMO_FIDELITY_ITEMS",
     "individual_trial",
     "staggered_panel",
     "interrupted_series",
@@ -433,6 +436,27 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
 
     The true effect of the service is stored in the returned dict: ``epds_effect_sd``
     and ``wemwbs_effect_sd`` are shifts of the latent trait in standard-deviation units.
+
+    Implementation columns come last: ``sessions`` (sessions attended, 0 to
+    :data:`DEMO_PLANNED_SESSIONS` = 8, the planned dose; service group only, empty for the
+    comparison group) and a fidelity checklist ``fidelity_1`` .. ``fidelity_5`` (1 = the element
+    was delivered as designed in the person's sessions; service group only). They come from a
+    separate random stream, ``np.random.default_rng([seed, area_index, 17])``, so every earlier
+    column is the same as before they were added. The eligible population is the births
+    (``denominator``) of the indicators file.
+
+    **What is known about the dose-response.** The outcomes are not changed: sessions are drawn
+    from them, ``sessions = clip(round(c - 0.6 z + e), 0, 8)`` with ``z`` the standardised
+    residual of the EPDS follow-up total given the baseline total (OLS in the service group),
+    ``e ~ N(0, 1.8^2)`` and ``c`` = 5.5 (3.5 for people with no follow-up). So, given the
+    baseline score, more sessions go with fewer symptoms at follow-up, by construction. The
+    exact value is ``truth["epds_dose_slope"]`` (:func:`demo_dose_slope`): the sessions coefficient
+    of ``epds_post_total ~ epds_pre_total + sessions`` by OLS in the service group with both
+    totals (item sums with no missing item), in EPDS points per session (in the 20-area demo
+    from -0.94 to 0.34, mean -0.57: small areas are noisy). A baseline-adjusted linear dose-response must recover it. It is an
+    association, not a causal effect (dose is not randomised; here it is drawn from the
+    outcome). Fidelity differs between settings (setting adherence ``logit ~ N(1.2, 0.8^2)``);
+    ``truth["fidelity_pct"]`` is the % of checklist items adhered to in the service group.
     """
     rng = np.random.default_rng([seed, area_index])
     area_id = f"A{area_index + 1:02d}"
@@ -508,7 +532,80 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
         "wemwbs_effect_sd": effect_wemwbs,
         "dropout_rate": float(dropped.mean()),
     }
+    implementation, implementation_truth = _demo_implementation(
+        df, setting, n_settings, seed, area_index
+    )
+    df = pd.concat([df, implementation], axis=1)
+    truth.update(implementation_truth)
     return df, truth
+
+
+#: the planned number of sessions of the demo's service
+DEMO_PLANNED_SESSIONS = 8
+#: columns of the demo's fidelity checklist (1 = the session element was delivered as designed)
+DEMO_FIDELITY_ITEMS = tuple(f"fidelity_{j}" for j in range(1, 6))
+
+
+def _epds_totals(df: pd.DataFrame, prefix: str) -> np.ndarray:
+    """Item sums of the demo's EPDS answers (missing when any item is missing)."""
+    items = df.filter(like=prefix).astype("float64")
+    return items.sum(axis=1, skipna=False).to_numpy()
+
+
+def demo_dose_slope(df: pd.DataFrame) -> float:
+    """The demo's dose-response as a number: the sessions coefficient of
+    ``epds_post_total ~ epds_pre_total + sessions`` by ordinary least squares, in the service
+    group (``treated`` = 1) among people with both EPDS totals (item sums, complete items).
+
+    This is ``truth["epds_dose_slope"]`` of :func:`demo_area_records` (EPDS points per session;
+    negative: more sessions, fewer symptoms at follow-up given the baseline score).
+    """
+    pre, post = _epds_totals(df, "epds_pre_"), _epds_totals(df, "epds_post_")
+    sessions = df["sessions"].astype("float64").to_numpy()
+    keep = (df["treated"].to_numpy() == 1) & np.isfinite(pre) & np.isfinite(post)
+    x = np.column_stack([np.ones(keep.sum()), pre[keep], sessions[keep]])
+    coef, *_ = np.linalg.lstsq(x, post[keep], rcond=None)
+    return float(coef[2])
+
+
+def _demo_implementation(
+    df: pd.DataFrame, setting: np.ndarray, n_settings: int, seed: int, area_index: int
+) -> tuple[pd.DataFrame, dict]:
+    """Sessions attended and a fidelity checklist for the service group (separate random stream).
+
+    Drawn from ``np.random.default_rng([seed, area_index, 17])`` after every other column, so
+    the demo's earlier columns are unchanged. See :func:`demo_area_records` for what is known.
+    """
+    rng = np.random.default_rng([seed, area_index, 17])
+    n = len(df)
+    treated = df["treated"].to_numpy() == 1
+    pre, post = _epds_totals(df, "epds_pre_"), _epds_totals(df, "epds_post_")
+    both = treated & np.isfinite(pre) & np.isfinite(post)
+    # z: standardised residual of the follow-up total given the baseline total (service group)
+    z = np.zeros(n)
+    x = np.column_stack([np.ones(both.sum()), pre[both]])
+    coef, *_ = np.linalg.lstsq(x, post[both], rcond=None)
+    resid = post[both] - x @ coef
+    z[both] = resid / resid.std(ddof=1)
+    # people with no follow-up attended fewer sessions on average
+    centre = np.where(np.isfinite(post), 5.5, 3.5)
+    raw = centre - 0.6 * z + rng.normal(0.0, 1.8, n)
+    sessions = np.clip(np.rint(raw), 0, DEMO_PLANNED_SESSIONS)
+    # fidelity: each setting delivers the checklist's elements with its own adherence
+    setting_logit = rng.normal(1.2, 0.8, n_settings)
+    item_logit = rng.normal(0.0, 0.4, len(DEMO_FIDELITY_ITEMS))
+    p = 1 / (1 + np.exp(-(setting_logit[setting][:, None] + item_logit[None, :])))
+    checklist = (rng.random((n, len(DEMO_FIDELITY_ITEMS))) < p).astype(float)
+    out = pd.DataFrame({"sessions": np.where(treated, sessions, np.nan)}, index=df.index)
+    for j, name in enumerate(DEMO_FIDELITY_ITEMS):
+        out[name] = np.where(treated, checklist[:, j], np.nan)
+    out = out.astype("Int64")
+    truth = {
+        "planned_sessions": DEMO_PLANNED_SESSIONS,
+        "epds_dose_slope": demo_dose_slope(pd.concat([df, out], axis=1)),
+        "fidelity_pct": float(100 * checklist[treated].mean()),
+    }
+    return out, truth
 
 
 def demo_indicators(*, n_areas: int = 20, seed: int = 2026) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -569,7 +666,10 @@ def demo_indicators(*, n_areas: int = 20, seed: int = 2026) -> tuple[pd.DataFram
 def demo_matrix(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
     """Maturity-matrix self-assessments: 3-6 partners per area rate each element 1-5 at two dates.
 
-    Columns: ``area, partner, element, level, date`` (as :func:`evalkit.matrix.read_ratings` reads them).
+    Columns: ``area, partner, element, level, date`` (as :func:`evalkit.matrix.read_ratings` reads them),
+    then the notes ``evidence, barriers, action, owner, due_date, status`` (fictional; blank
+    where none), drawn from a separate random stream so the ratings are unchanged: 2-3
+    priority actions per area and assessment (see :func:`evalkit.matrix.read_actions`).
     """
     rng = np.random.default_rng([seed, 4242])
     rows = []
@@ -594,7 +694,92 @@ def demo_matrix(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
                             "date": date,
                         }
                     )
-    return pd.DataFrame(rows)
+    ratings = pd.DataFrame(rows)
+    return pd.concat([ratings, _demo_matrix_notes(ratings, seed)], axis=1)
+
+
+_EVIDENCE = {
+    "plan": ["Joint strategy document", "Needs assessment refreshed", "Commissioning plan"],
+    "lead": ["Board minutes", "Shared priorities agreed", "Parent panel feedback"],
+    "deliver": ["Service directory", "Referral data", "Information-sharing agreement"],
+    "evaluate": ["Outcomes dashboard", "Local evaluation report", "Audit of practice"],
+}
+_BARRIERS = [
+    "Staff turnover",
+    "No shared data system",
+    "Short-term funding",
+    "Competing priorities",
+    "Little time for training",
+    "Unclear accountability",
+]
+_ACTIONS = {
+    "strategy": "Agree a joint early-years strategy",
+    "commissioning": "Align commissioning cycles across partners",
+    "workforce_planning": "Map workforce skills and training needs",
+    "governance": "Set up a joint early-years board",
+    "leaders_community": "Involve parents in setting priorities",
+    "services_interventions": "Review the evidence base of local services",
+    "information_sharing": "Sign an information-sharing agreement",
+    "understanding_impact": "Agree a common outcomes framework",
+    "using_evidence": "Plan a local evaluation with the research partner",
+}
+_OWNERS = [
+    "Early help lead",
+    "Public health team",
+    "Family hub manager",
+    "Commissioning team",
+    "Health visiting lead",
+    "Data and insight team",
+]
+
+
+def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Fictional evidence, barriers and priority actions beside the demo's ratings.
+
+    A separate random stream (``[seed, 4242, 17]``), so the ratings are unchanged. At each
+    assessment an area agrees 2 or 3 priority actions, on the elements with the lowest mean
+    level, each owned by one partner; actions agreed at the first assessment have been
+    followed up (done, in progress or dropped), those agreed at the latest are planned or in
+    progress.
+    """
+    rng = np.random.default_rng([seed, 4242, 17])
+    n = len(ratings)
+    dims = ratings["element"].map(dict((e, d) for d, e in DEMO_MATRIX_ELEMENTS))
+    evidence = [rng.choice(_EVIDENCE[d]) if u < 0.5 else "" for d, u in zip(dims, rng.random(n))]
+    barriers = [rng.choice(_BARRIERS) if u < 0.3 else "" for u in rng.random(n)]
+    notes = pd.DataFrame(
+        {
+            "evidence": evidence,
+            "barriers": barriers,
+            "action": "",
+            "owner": "",
+            "due_date": "",
+            "status": "",
+        },
+        index=ratings.index,
+    )
+    latest = max(DEMO_ASSESSMENT_DATES)
+    for (_area, date), part in ratings.groupby(["area", "date"], sort=True):
+        means = part.groupby("element", sort=False)["level"].mean().sort_values(kind="stable")
+        for element in means.index[: int(rng.integers(2, 4))]:
+            rows = part.index[part["element"] == element]
+            row = rows[int(rng.integers(0, len(rows)))]
+            due = (
+                pd.Timestamp(date)
+                + pd.DateOffset(months=int(rng.integers(6, 13)))
+                - pd.Timedelta(days=1)
+            )
+            if date == latest:
+                status = rng.choice(["planned", "in progress"], p=[0.6, 0.4])
+            else:
+                status = rng.choice(["done", "in progress", "dropped"], p=[0.5, 0.3, 0.2])
+            notes.loc[row, ["action", "owner", "due_date", "status"]] = [
+                _ACTIONS[element],
+                str(rng.choice(_OWNERS)),
+                due.date().isoformat(),
+                str(status),
+            ]
+    return notes
 
 
 def demo_areas(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
@@ -645,6 +830,9 @@ def demo(*, n_areas: int = 20, seed: int = 2026) -> dict[str, object]:
         .reset_index(),
         on="area_id",
     )
+    # the implementation truth (added later) goes after the earlier columns
+    later = [c for c in ("planned_sessions", "epds_dose_slope", "fidelity_pct") if c in truth]
+    truth = truth[[c for c in truth.columns if c not in later] + later]
     return {
         "areas": areas,
         "records": records,

@@ -48,3 +48,18 @@ def test_demo_shape():
     # some answers are missing and some people dropped out, as in routine data
     assert records.filter(like="epds_pre_").isna().any().any()
     assert records.filter(like="epds_post_").isna().all(axis=1).mean() > 0.05
+
+
+def test_earlier_demo_columns_never_change():
+    """Columns added later (matrix notes, sessions, fidelity, their truth) come from separate
+    random streams and are appended: the earlier columns keep their exact text. The digest was
+    taken from data/demo before those columns were added."""
+    import hashlib
+
+    earlier = {"matrix.csv": 5, "truth.csv": 10, "records": 54}
+    digest = hashlib.sha256()
+    for name in ["matrix.csv", "truth.csv", *[f"records/A{i:02d}.csv" for i in range(1, 21)]]:
+        k = earlier["records"] if name.startswith("records") else earlier[name]
+        df = pd.read_csv(ROOT / "data/demo" / name, dtype=str, keep_default_na=False)
+        digest.update(df.iloc[:, :k].to_csv(index=False).encode())
+    assert digest.hexdigest() == "40add65cb22cbfc66858b538951adc5304ff4f7de4cf5ca2f1818832018d3ee2"

@@ -104,8 +104,12 @@ class AncovaResult(Result):
             [self.unadjusted_ci_low, self.ci_low],
             [self.unadjusted_ci_high, self.ci_high],
             ax=ax,
-            title=f"Difference with {self.level:.0%} CI ({self.se_type} SE)",
+            # the method's short name: the full label (se_type) is too long for a title
+            title=f"Difference with {self.level:.0%} CI ({_SE_TITLE.get(self.se_method, self.se_method)})",
         )
+
+
+_SE_TITLE = {"wild": "wild cluster bootstrap", "CR2": "CR2 SE", "CR1": "CR1 SE", "HC3": "HC3 SE"}
 
 
 def _sse(y: np.ndarray, x: np.ndarray) -> float:

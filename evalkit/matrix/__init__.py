@@ -16,9 +16,18 @@ Ratings are a long table, one row per partner, element and assessment date::
 - :func:`read_ratings` checks a ratings table against the framework;
 - :func:`profile` summarises the levels per element, dimension and overall;
 - :func:`agreement` measures agreement between partners (ICC(A,1) or weighted kappa);
-- :func:`change` compares the two most recent assessments.
+- :func:`change` compares the two most recent assessments (or, with ``since="baseline"``,
+  the first and the latest);
+- :func:`write_template` writes the XLSX workbook partners fill in (one sheet per partner,
+  levels from drop-down lists, evidence, barriers and priority actions); :func:`read_ratings`
+  reads it back (``notes=True`` keeps the evidence, barriers and actions) and
+  :func:`read_actions` lists its priority actions;
+- :func:`priority_actions` (agreed at the last assessment, with their status),
+  :func:`disagreement` (where partners disagree most) and :func:`level_distribution` (areas at
+  each level per element) serve the yearly cycle.
 
-Pictures are in :mod:`evalkit.plots.matrix` (``plot_profile``, ``plot_heatmap``).
+Pictures are in :mod:`evalkit.plots.matrix` (``plot_profile``, ``plot_heatmap``,
+``plot_level_distribution``).
 
 References
 ----------
@@ -38,20 +47,29 @@ The package has one module per job: :mod:`~evalkit.matrix.framework`,
 from __future__ import annotations
 
 from .agreement import Agreement, agreement
+from .cycle import disagreement, level_distribution, priority_actions
 from .framework import DEFAULT_FRAMEWORK, Dimension, Element, Framework, load_framework
 from .profile import change, profile
-from .ratings import RATING_COLUMNS, read_ratings
+from .ratings import ACTION_STATUSES, NOTE_COLUMNS, RATING_COLUMNS, read_actions, read_ratings
+from .workbook import write_template
 
 __all__ = [
     "DEFAULT_FRAMEWORK",
     "RATING_COLUMNS",
+    "NOTE_COLUMNS",
+    "ACTION_STATUSES",
     "Framework",
     "Dimension",
     "Element",
     "Agreement",
     "load_framework",
     "read_ratings",
+    "read_actions",
+    "write_template",
     "profile",
     "agreement",
     "change",
+    "priority_actions",
+    "disagreement",
+    "level_distribution",
 ]

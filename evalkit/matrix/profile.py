@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from .._validate import check_choice
 from ..errors import DataError, EvalkitWarning
 from .framework import Framework
 from .ratings import checked_ratings, pick_areas, pick_date
@@ -141,9 +142,13 @@ def change(
     ratings: pd.DataFrame | str | Path,
     *,
     area: str | None = None,
+    since: str = "previous",
     framework: Any = None,
 ) -> pd.DataFrame:
-    """Change in the profile between each area's two most recent assessment dates.
+    """Change in the profile between two assessment dates of each area.
+
+    By default the two most recent dates; ``since="baseline"``: the first date (the baseline)
+    and the latest.
 
     Parameters
     ----------
@@ -152,6 +157,9 @@ def change(
     area : str, optional
         One area (it must have two or more dates); all areas with two or more dates when
         omitted (areas with one date are left out, with a warning).
+    since : {"previous", "baseline"}
+        Compare the latest assessment with the one before it (default) or with the area's
+        first assessment (the change since the baseline).
     framework : optional
         See :func:`load_framework`.
 
@@ -174,6 +182,7 @@ def change(
     >>> change(df).query("element == 'strategy'")["change"].item()
     2.0
     """
+    check_choice("since", since, ["previous", "baseline"])
     r, fw = checked_ratings(ratings, framework)
     areas = pick_areas(r, area, required=False)
     frames = []
@@ -191,9 +200,8 @@ def change(
                 )
             skipped.append(a)
             continue
-        before = pd.DataFrame(
-            _profile_one(ra[ra["date"] == dates[-2]], fw, a, pd.Timestamp(dates[-2]))
-        )
+        first = dates[0] if since == "baseline" else dates[-2]
+        before = pd.DataFrame(_profile_one(ra[ra["date"] == first], fw, a, pd.Timestamp(first)))
         after = pd.DataFrame(
             _profile_one(ra[ra["date"] == dates[-1]], fw, a, pd.Timestamp(dates[-1]))
         )

@@ -2,9 +2,11 @@
 
 - :func:`plot_profile`: one area's profile, as bars (default) or a radar chart, with the spread
   between partners;
-- :func:`plot_heatmap`: mean level per element (or dimension) for every area.
+- :func:`plot_heatmap`: mean level per element (or dimension) for every area;
+- :func:`plot_level_distribution`: across areas, how many areas are at each level of each
+  element (a stacked bar per element; counts of areas only).
 
-Both accept a profile from :func:`evalkit.matrix.profile` or a ratings table (profiled first)
+The first two accept a profile from :func:`evalkit.matrix.profile` or a ratings table (profiled first)
 and return a matplotlib Figure.
 """
 
@@ -20,7 +22,7 @@ from .._validate import check_choice
 from ..errors import ParameterError
 from .style import CYCLE, PALETTE, new_figure, use_house_style
 
-__all__ = ["plot_profile", "plot_heatmap"]
+__all__ = ["plot_profile", "plot_heatmap", "plot_level_distribution"]
 
 
 def _as_profile(data: Any, framework: Any, area: str | None) -> pd.DataFrame:
@@ -285,4 +287,104 @@ def plot_heatmap(
     bar.set_ticks(list(fw.levels), labels=[f"{k} {v}" for k, v in fw.levels.items()])
     bar.ax.tick_params(labelsize=8)
     ax.set_title(title if title is not None else "Maturity matrix: mean level by area")
+    return fig
+
+
+def plot_level_distribution(
+    data: Any,
+    *,
+    summary: str = "median",
+    ax: Any = None,
+    framework: Any = None,
+    title: str | None = None,
+) -> Any:
+    """Stacked bars: for each element, the number of areas at each level (latest assessments).
+
+    Parameters
+    ----------
+    data : DataFrame or path
+        A distribution from :func:`evalkit.matrix.level_distribution`, or ratings of several
+        areas (the distribution is computed here with ``summary``).
+    summary : {"median", "mean"}
+        Passed to :func:`evalkit.matrix.level_distribution` when ``data`` is ratings.
+    ax : matplotlib Axes, optional
+    framework : optional
+        See :func:`evalkit.matrix.load_framework`.
+    title : str, optional
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Notes
+    -----
+    Levels are shades of cividis (colour-blind safe and ordered in grey scale, lighter =
+    more mature) and each segment has its count written in it, so the picture does not rely on
+    colour. Only counts of areas are drawn.
+
+    Examples
+    --------
+    >>> fig = plot_level_distribution(ratings)  # doctest: +SKIP
+    """
+    from ..matrix import level_distribution, load_framework
+
+    fw = load_framework(framework)
+    if isinstance(data, pd.DataFrame) and {"n_areas", "level", "element"} <= set(data.columns):
+        dist = data
+    else:
+        dist = level_distribution(data, summary=summary, framework=fw)
+    table = dist.pivot_table(
+        index="element", columns="level", values="n_areas", aggfunc="sum", fill_value=0
+    )
+    table = table.reindex(index=fw.element_ids, columns=list(fw.levels), fill_value=0)
+    n_rows = len(table)
+    fig, ax = new_figure(ax, figsize=(7.4, 0.4 * n_rows + 2.0))
+    import matplotlib as mpl
+
+    cmap = mpl.colormaps["cividis"]
+    span = max(len(fw.levels) - 1, 1)
+    colours = {k: cmap(0.08 + 0.84 * i / span) for i, k in enumerate(fw.levels)}
+    y = np.arange(n_rows)
+    left = np.zeros(n_rows)
+    for i, k in enumerate(fw.levels):
+        counts = table[k].to_numpy(dtype=float)
+        ax.barh(
+            y,
+            counts,
+            left=left,
+            color=colours[k],
+            edgecolor="white",
+            height=0.7,
+            label=fw.level_label(k),
+            zorder=2,
+        )
+        text_colour = "white" if i < len(fw.levels) / 2 else "black"
+        for yi, x0, c in zip(y, left, counts):
+            if c > 0:
+                ax.text(
+                    x0 + c / 2,
+                    yi,
+                    f"{int(c)}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color=text_colour,
+                )
+        left += counts
+    ax.set_yticks(y, [textwrap.fill(fw.element(e).label, 28) for e in table.index], fontsize=8)
+    ax.invert_yaxis()
+    ax.grid(axis="y", visible=False)
+    ax.set_xlabel("Number of areas (each at its latest assessment)")
+    ax.xaxis.get_major_locator().set_params(integer=True)
+    ax.legend(
+        loc="lower center",
+        bbox_to_anchor=(0.5, 1.0),
+        ncol=len(fw.levels),
+        fontsize=8,
+        title=None,
+    )
+    ax.set_title(
+        title if title is not None else "Maturity matrix: areas at each level, by element",
+        pad=26,
+    )
     return fig

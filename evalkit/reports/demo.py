@@ -18,9 +18,14 @@ _README = """# Synthetic demo data
   (`treated` = 1) or comparison (0), covariates, and item answers before and after to an
   EPDS-like 10-item 0-3 scale (`epds_pre_1..10`, `epds_post_1..10`; item scores, higher =
   more symptoms) and a WEMWBS-like 14-item 1-5 scale (`wemwbs_pre_*`, `wemwbs_post_*`).
-- `indicators.csv`: 48 months of indicator counts per area with the intervention start.
-- `matrix.csv`: maturity-matrix self-assessments by 3-6 partners per area at two dates.
-- `truth.csv`: the true effects used to generate the data.
+  Last, for the service group only: `sessions` (sessions attended; 8 planned) and a fidelity
+  checklist `fidelity_1..5` (1 = delivered as designed).
+- `indicators.csv`: 48 months of indicator counts per area with the intervention start
+  (the births, `denominator`, are the eligible population).
+- `matrix.csv`: maturity-matrix self-assessments by 3-6 partners per area at two dates, with
+  evidence, barriers and priority actions (`action, owner, due_date, status`).
+- `truth.csv`: the true effects used to generate the data (`epds_dose_slope`: the known
+  dose-response, EPDS points per session given the baseline score).
 - `params/<area_id>.yaml`: the parameters of each area's report.
 
 Regenerate with `evalkit demo --regenerate`.
