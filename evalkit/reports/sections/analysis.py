@@ -215,6 +215,9 @@ class AreaAnalysis:
     profile: pd.DataFrame | None = None
     agreement: Any = None
     change: pd.DataFrame | None = None
+    change_baseline: pd.DataFrame | None = None
+    actions: pd.DataFrame | None = None
+    disagreement: pd.DataFrame | None = None
     failed: dict[str, str] = field(default_factory=dict)
     plan: Any = None
     implementation: Implementation | None = None
@@ -643,6 +646,14 @@ def _matrix(a: AreaAnalysis) -> None:
     a.agreement = _run(a, "matrix", mx.agreement, ratings, area=area)
     if ratings["date"].nunique() > 1:
         a.change = mx.change(ratings, area=area)
+    # the yearly cycle (issue 17): actions agreed at the latest assessment with their status,
+    # change per element since the first assessment, where partners disagree most
+    if ratings["date"].nunique() > 2:
+        a.change_baseline = _run(a, "matrix", mx.change, ratings, area=area, since="baseline")
+    elif a.change is not None:
+        a.change_baseline = a.change  # the previous assessment is the baseline
+    a.actions = _run(a, "matrix", mx.priority_actions, p["matrix"], area=area)
+    a.disagreement = _run(a, "matrix", mx.disagreement, ratings, area=area)
 
 
 def _plan(a: AreaAnalysis) -> Any:
@@ -668,17 +679,18 @@ def pre_specified(status: Any) -> str:
 
 
 def dose_bands(planned: int) -> list[tuple[float, str]]:
-    """(upper limit, label) of the dose bands shown: none, up to half, more than half but
+    """(upper limit, label) of the dose bands shown: up to half the planned sessions (none
+    included, so that a handful who never came is not a band of its own), more than half but
     fewer than planned, and the planned dose or more.
 
     >>> [label for _, label in dose_bands(8)]
-    ['none', '1 to 4', '5 to 7', '8 or more']
-    >>> [label for _, label in dose_bands(2)]
-    ['none', '1', '2 or more']
+    ['0 to 4', '5 to 7', '8 or more']
+    >>> [label for _, label in dose_bands(1)]
+    ['0', '1 or more']
     """
     half = planned // 2
-    out: list[tuple[float, str]] = [(0, "none")]
-    for lo, hi in ((1, half), (half + 1, planned - 1)):
+    out: list[tuple[float, str]] = []
+    for lo, hi in ((0, half), (half + 1, planned - 1)):
         if hi >= lo:
             out.append((hi, f"{lo}" if lo == hi else f"{lo} to {hi}"))
     out.append((math.inf, f"{planned} or more"))
@@ -727,9 +739,9 @@ def _implementation(
         if col and planned:
             _dose(a, im, service, col, planned, pre, post, covs)
         if p["eligible_indicator"] and p["indicators"]:
-            # served: people with at least one session, or else everyone in the service group
-            served, n_served = im.served, im.n_served
-            if served is None and "records.service" in reg.declared:
+            # served: the families in the service group
+            served, n_served = None, 0
+            if "records.service" in reg.declared:
                 served, n_served = "records.service", int(a.overview.loc["Service", "records"])
             eligible = _eligible(a)
             if served is not None:
@@ -769,9 +781,6 @@ def _dose(
     reg.count("dose.n", int(len(sessions)))
     reg.total("dose.n", keys)
     reg.derived("dose.planned_pct", [keys[-1], "dose.n"])
-    reg.count("impl.served", int((sessions > 0).sum()))
-    reg.total("impl.served", keys[1:])
-    im.served, im.n_served = "impl.served", int((sessions > 0).sum())
     if "records.service" in reg.declared:  # service records = with sessions + not recorded
         reg.total("records.service", ["dose.n", "dose.unrecorded"])
     if a.effect is None:

@@ -600,9 +600,55 @@ def maturity_matrix(a: AreaAnalysis) -> Section:
         ch.columns = ["Before", "Latest", "Change"]
         blocks.append(report_table(ch, caption="Change since the previous assessment",
                                    suppress=False, digits=1))  # fmt: skip
+    blocks += _matrix_cycle(a)
     blocks.append(_failed(a, "matrix"))
     return Section("maturity_matrix", tuple(blocks),
                    record={"matrix": dict(zip(prof["label"], prof["mean"]))})  # fmt: skip
+
+
+def _matrix_cycle(a: AreaAnalysis) -> list[Any]:
+    """The yearly cycle: change per element since the baseline, where partners disagree most,
+    and the priority actions agreed at the latest assessment with their status."""
+    out: list[Any] = []
+    base = a.change_baseline
+    if base is not None:
+        el = base[base["scope"] == "element"]
+        first = pd.Timestamp(el["date_before"].iloc[0]) if len(el) else None
+        table = el.rename(columns={"label": "Element"}).set_index("Element")[
+            ["mean_before", "mean_after", "change"]
+        ]
+        table.columns = ["Baseline", "Latest", "Change"]
+        when = f" ({first:%B %Y})" if first is not None else ""
+        out += [page.heading("Change since the baseline", level=3),
+                report_table(table, caption=f"Average level per element at the baseline{when} "
+                             "and the latest assessment", suppress=False, digits=1)]  # fmt: skip
+    dis = a.disagreement
+    if dis is not None and len(dis):
+        top = dis[dis["range"] > 0].head(3)
+        if len(top):
+            parts = [f"{r.label} (levels {r.min:.0f} to {r.max:.0f})" for r in top.itertuples()]
+            text = (f"Partners disagree most on {_join(parts)}: the workshop could start "
+                    "there.")  # fmt: skip
+        else:
+            text = "Partners gave every element the same level."
+        out += [page.heading("Where partners disagree most", level=3), page.paragraph(text)]
+    acts = a.actions
+    if acts is not None:
+        out.append(page.heading("Priority actions", level=3))
+        if not len(acts):
+            out.append(page.paragraph("No priority actions were recorded at the latest "
+                                      "assessment."))  # fmt: skip
+        else:
+            when = pd.Timestamp(acts["date"].iloc[0])
+            table = pd.DataFrame({
+                "Element": acts["label"].to_numpy(), "Partner": acts["partner"].to_numpy(),
+                "Action": acts["action"].to_numpy(), "Owner": acts["owner"].to_numpy(),
+                "Due": [f"{d:%d %b %Y}" if pd.notna(d) else "" for d in acts["due_date"]],
+                "Status": acts["status"].to_numpy()}).set_index("Element")  # fmt: skip
+            out.append(report_table(table, caption=f"Priority actions agreed at the latest "
+                                    f"assessment ({when:%B %Y}) and their status",
+                                    suppress=False))  # fmt: skip
+    return out
 
 
 def implementation(a: AreaAnalysis) -> Section:
@@ -712,8 +758,8 @@ def _fidelity_blocks(a: AreaAnalysis, im: Any) -> list[Any]:
                                   "to publish safely."))  # fmt: skip
     else:
         text = (f"On average {f.estimate:.0f}% of the fidelity checklist was delivered as "
-                f"designed ({f.ci_low:.0f}% to {f.ci_high:.0f}%, 95% interval allowing for "
-                "settings).")  # fmt: skip
+                f"designed ({max(f.ci_low, 0):.0f}% to {min(f.ci_high, 100):.0f}%, 95% "
+                "interval allowing for settings, cut at 0% and 100%).")  # fmt: skip
         if np.isfinite(f.icc):
             text += (f" Differences between settings account for {f.icc:.0%} of the variation "
                      f"in adherence (intraclass correlation, 95% interval {f.icc_ci_low:.2f} to "
