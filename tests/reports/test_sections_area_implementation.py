@@ -176,7 +176,8 @@ def test_section_left_out_by_default():
     import yaml
 
     p = yaml.safe_load((ROOT / "data/demo/params/A05.yaml").read_text())
-    p.update(indicators="", matrix="")
+    p.update(indicators="", matrix="", sessions_column="", planned_sessions=0,
+             fidelity_prefix="", eligible_indicator="")  # fmt: skip
     a = S.analyse(p)
     assert a.implementation is None
     assert S.implementation(a).html == ""
@@ -316,3 +317,38 @@ def test_validate_checks_the_implementation_keys(tmp_path, monkeypatch):
     assert "key 'planned_sessions': is 0" in text
     assert "key 'fidelity_prefix': no column" in text
     assert "key 'eligible_indicator': needs the indicators file" in text
+
+
+def test_demo_a01_implementation_matches_the_truth(a01_full):
+    # data/demo/truth.csv: A01's known dose-response, EPDS points per session given the
+    # baseline (epds_dose_slope -0.406), and the fidelity the generator aimed at (68.8%)
+    a, secs = a01_full
+    truth = pd.read_csv(ROOT / "data/demo/truth.csv").set_index("area_id").loc["A01"]
+    dr = a.implementation.dose_response
+    assert dr.ci_low < truth["epds_dose_slope"] < dr.ci_high
+    f = a.implementation.fidelity
+    assert f.ci_low < truth["fidelity_pct"] < f.ci_high
+    assert a.implementation.dose.planned == truth["planned_sessions"] == 8
+    assert a.register.audit() == []
+    rec = S.record(a, *secs)
+    assert rec["implementation"]["dose_response"]["estimate"] == pytest.approx(dr.estimate)
+
+
+def test_demo_a01_matrix_cycle(a01_full):
+    a, secs = a01_full
+    text = text_of("".join(s.html for s in secs))
+    assert "Change since the baseline" in text
+    assert "Partners disagree most on" in text
+    assert "Priority actions agreed at the latest assessment (March 2025)" in text
+    assert set(a.actions["status"]) <= {"planned", "in progress", "done", "dropped"}
+
+
+@pytest.fixture(scope="module")
+def a01_full():
+    import yaml
+
+    p = yaml.safe_load((ROOT / "data/demo/params/A01.yaml").read_text())
+    for k in ("records", "indicators", "matrix"):
+        p[k] = str(ROOT / p[k])
+    a = S.analyse(p)
+    return a, page_of(a)[0]
