@@ -298,6 +298,7 @@ def test_no_mi_when_few_follow_ups_missing():
     a = S.analyse(p)
     assert a.imputed is None
     assert a.effect.df_method.startswith("Satterthwaite")
+    assert a.effect.record(1)["se_method"] == "REML, Satterthwaite (lmerTest) df"
     assert "Satterthwaite" in text_of(S.outcomes(a).html)
 
 

@@ -354,7 +354,13 @@ def _effect(a: AreaAnalysis, fit: Any, model_data: pd.DataFrame, post: str) -> E
         g_ci_low=float(g[1]),
         g_ci_high=float(g[2]),
         method=str(fit.method),
-        se_method=getattr(fit, "se_method", None) if design == "comparison" else None,
+        se_method=(
+            getattr(fit, "se_method", None)
+            if design == "comparison"
+            else f"REML, {fit.df_method} df"
+            if design == "multilevel"
+            else None
+        ),  # fmt: skip
         se_reason=getattr(fit, "se_reason", "") if design == "comparison" else "",
         n_clusters=a.n_clusters,
         df_method=getattr(fit, "df_method", None) if design == "multilevel" else None,
