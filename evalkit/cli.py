@@ -192,7 +192,9 @@ def _render(
 
     _first_run_help(params)
     try:
-        area_jobs = load_jobs(params)
+        # an area with too few people renders its short "cannot be estimated" page while the
+        # others render; `evalkit validate` still reports it
+        area_jobs = load_jobs(params, enough_data=False)
     except EvalkitError as exc:
         _fail_input(exc)
     if template is not None and not template.is_file():

@@ -39,6 +39,16 @@ Thresholds (module constants, each with its source):
 - follow-up: at least 26 weeks (six months) for lasting effects. This is evalkit's choice,
   shown for information; it does not change levels 1-3 (EIF's level 4 asks for a year).
 
+Three further rows are shown when their values are given, for information (they do not
+change the level), each with a note when it is not met:
+
+- analysis pre-specified (issue 17): met when a locked analysis plan was followed, or every
+  deviation from it has a reason (``pre_specified`` says which, see :data:`PRE_SPECIFIED`);
+- reach: at least :data:`REACH_MIN` (50%) of the eligible population served, evalkit's
+  choice (for a service meant for a subgroup, read it against that subgroup's size);
+- fidelity: mean adherence to the fidelity checklist at least :data:`FIDELITY_MIN` (80%),
+  the usual benchmark of high treatment fidelity (Borrelli 2011).
+
 >>> res = checklist(design="prepost", n_treated=120, reliability=0.84, dropout=0.15,
 ...                 mdes=0.26, hoped_effect=0.3, improved=True)
 >>> res.level, res.label
@@ -71,6 +81,9 @@ __all__ = [
     "BASELINE_SMD_MAX",
     "BASELINE_SMD_NO_ADJUSTMENT",
     "FOLLOW_UP_WEEKS_MIN",
+    "PRE_SPECIFIED",
+    "REACH_MIN",
+    "FIDELITY_MIN",
     "EvidenceResult",
     "checklist",
 ]
@@ -99,6 +112,17 @@ DIFFERENTIAL_DROPOUT_MAX = 0.10  # difference between groups must be below this
 BASELINE_SMD_MAX = 0.25  # WWC: above this the groups are not equivalent
 BASELINE_SMD_NO_ADJUSTMENT = 0.05  # WWC: up to this no statistical adjustment is needed
 FOLLOW_UP_WEEKS_MIN = 26  # evalkit's choice: six months
+REACH_MIN = 0.50  # evalkit's choice: half the eligible population
+FIDELITY_MIN = 0.80  # Borrelli (2011): high treatment fidelity is 80% adherence or more
+#: what ``pre_specified`` may say about the analysis plan, and how the checklist shows it
+PRE_SPECIFIED = {
+    "followed": "a locked analysis plan, followed",
+    "explained": "a locked analysis plan; every deviation from it has a reason",
+    "unexplained": "a locked analysis plan, with deviations not explained",
+    "unlocked": "an analysis plan that was not locked",
+    "changed": "an analysis plan changed after it was locked",
+    "none": "no analysis plan",
+}
 
 _DESIGN_TEXT = {
     "none": "no outcome data yet (a logic model or theory of change only)",
@@ -135,6 +159,9 @@ class EvidenceResult(Result):
         Plain words saying the level is indicative and not an EIF rating.
     reasons : tuple of str
         Why the next level up was not reached, one plain sentence each.
+    notes : tuple of str
+        Plain sentences on rows shown for information that are not met (an analysis not
+        pre-specified, low reach, low fidelity).
     table : DataFrame
         One row per criterion: ``check`` (short name), ``criterion`` (plain English),
         ``value`` (what this evaluation found), ``threshold`` (what is needed), ``met``
@@ -148,6 +175,7 @@ class EvidenceResult(Result):
     design: str
     caveat: str
     reasons: tuple[str, ...]
+    notes: tuple[str, ...] = ()
     method: str = "evalkit evidence checklist (in the spirit of the EIF evidence standards)"
     table: pd.DataFrame = field(default_factory=pd.DataFrame, repr=False, compare=False)
 
@@ -383,6 +411,68 @@ def _follow_up_row(design: str, weeks: float | None):
 _NO_COMPARISON = "No comparison group, so we cannot tell whether the service caused the change."
 
 
+def _information_rows(
+    pre_specified: str | None, reach: float | None, fidelity: float | None
+) -> tuple[list[dict[str, Any]], list[str]]:
+    """The rows shown for information (plan, reach, fidelity) and notes on those not met."""
+    rows, notes = [], []
+    if pre_specified is not None:
+        met = pre_specified in ("followed", "explained")
+        rows.append(
+            _row(
+                "pre_specified",
+                "The analysis was pre-specified",
+                PRE_SPECIFIED[pre_specified],
+                "a locked analysis plan, followed or with every deviation explained",
+                met,
+                key=False,
+                why="An analysis chosen after seeing the data can make chance findings look "
+                "like effects.",
+            )
+        )
+        if not met:
+            notes.append(
+                f"The analysis was not pre-specified ({PRE_SPECIFIED[pre_specified]}), so "
+                "choices made after seeing the data could have shaped the results."
+            )
+    if reach is not None:
+        rows.append(
+            _row(
+                "reach",
+                "The service reached the families it is for",
+                f"{_pct(reach)} of the eligible population",
+                f"at least {_pct(REACH_MIN)} of the eligible population (evalkit's choice)",
+                bool(reach >= REACH_MIN),
+                key=False,
+                why="Results from the few families reached may not hold for the many who were not.",
+            )
+        )
+        if reach < REACH_MIN:
+            notes.append(
+                f"Low reach: the service reached {_pct(reach)} of the eligible population, so "
+                "the results may not hold for the families it did not reach."
+            )
+    if fidelity is not None:
+        rows.append(
+            _row(
+                "fidelity",
+                "The programme was delivered as designed",
+                f"{_pct(fidelity)} of fidelity checklist items delivered",
+                f"at least {_pct(FIDELITY_MIN)} adherence (Borrelli 2011)",
+                bool(fidelity >= FIDELITY_MIN),
+                key=False,
+                why="A programme not delivered as designed is not a test of the programme.",
+            )
+        )
+        if fidelity < FIDELITY_MIN:
+            notes.append(
+                f"Low fidelity: {_pct(fidelity)} of the fidelity checklist was delivered as "
+                "designed, so the results may understate what the programme does when "
+                "delivered in full."
+            )
+    return rows, notes
+
+
 def _level(table: pd.DataFrame, outcome_data: bool, improved: bool | None):
     """Level and the reasons the next level up was not reached."""
     if not outcome_data:
@@ -426,6 +516,9 @@ def checklist(
     validated_measure: bool = True,
     improved: bool | None = None,
     threshold: int = 10,
+    pre_specified: str | None = None,
+    reach: float | None = None,
+    fidelity: float | None = None,
 ) -> EvidenceResult:
     """A strength-of-evidence checklist and the indicative level it gives.
 
@@ -480,6 +573,14 @@ def checklist(
     threshold : int
         Disclosure threshold: group sizes below it are written "fewer than 10", never as
         the number (default 10, as the reports' suppression).
+    pre_specified : str, optional
+        The analysis plan's status, one of :data:`PRE_SPECIFIED`: ``"followed"``,
+        ``"explained"`` (deviations, each with a reason), ``"unexplained"``,
+        ``"unlocked"``, ``"changed"`` or ``"none"``. Shown for information (the row is
+        left out when not given).
+    reach, fidelity : float, optional
+        Proportion of the eligible population served, and mean adherence to the fidelity
+        checklist (0 to 1; :mod:`evalkit.implementation`). Shown for information.
 
     Returns
     -------
@@ -544,6 +645,10 @@ def checklist(
         key = "baseline_adjusted" if adjusted is None else "validated_measure"
         raise ParameterError(f"{key}=None is not allowed", key=key, expected="True or False")
     improved = _optional_bool("improved", improved)
+    if pre_specified is not None:
+        check_choice("pre_specified", pre_specified, tuple(PRE_SPECIFIED))
+    reach = _proportion("reach", reach)
+    fidelity = _proportion("fidelity", fidelity)
 
     outcome_data = design != "none" and n_treated > 0
     comparison = design in COMPARISON_DESIGNS
@@ -598,9 +703,17 @@ def checklist(
     if not outcome_data:  # nothing to judge but the plan
         for r in rows[3:-1]:
             r.update(met=None, status="not applicable", key=False)
+    information, notes = _information_rows(pre_specified, reach, fidelity)
+    rows[-1:-1] = information  # before "replication"
     table = pd.DataFrame(rows, columns=_COLUMNS)
     table["met"] = table["met"].astype(object)
     level, reasons = _level(table, outcome_data, improved)
     return EvidenceResult(
-        level=level, label=LABELS[level], design=design, caveat=CAVEAT, reasons=reasons, table=table
+        level=level,
+        label=LABELS[level],
+        design=design,
+        caveat=CAVEAT,
+        reasons=reasons,
+        notes=tuple(notes),
+        table=table,
     )

@@ -66,7 +66,14 @@ def check_html(
     if local_paths(html_text, cwd):
         problems.append("it shows a folder path of the machine that rendered it")
     if params and params.get("records") and params.get("id_column"):
-        leaked = leaked_ids(html_text, params["records"], params["id_column"], cwd=cwd)
+        leaked = leaked_ids(
+            html_text,
+            params["records"],
+            params["id_column"],
+            cwd=cwd,
+            sheet=params.get("sheet"),
+            encoding=params.get("encoding"),
+        )
         if leaked:
             problems.append(
                 f"it shows {len(leaked)} person ID(s) from the column "
@@ -82,33 +89,47 @@ def _distinctive(value: str) -> bool:
 
 
 def leaked_ids(
-    html_text: str, records: str, id_column: str, *, cwd: str | None = None
+    html_text: str,
+    records: str,
+    id_column: str,
+    *,
+    cwd: str | None = None,
+    sheet: str | int | None = None,
+    encoding: str | None = None,
 ) -> list[str]:
-    """IDs from the records' ID column that appear in the page (see ``disclosure.scan_html_for_ids``)."""
+    """IDs from the records' ID column that appear in the page (see ``disclosure.scan_html_for_ids``).
+
+    The records are read as the report reads them
+    (:func:`evalkit.reports.inputs.read_records`, with the area's ``sheet`` and ``encoding``),
+    so that the IDs scanned for are the ones the report used.
+    """
     from ..disclosure import scan_html_for_ids
-    from .inputs import read_table
+    from .inputs import read_records
 
     path = Path(records)
     if cwd and not path.is_absolute():
         path = Path(cwd) / path
-    ids = read_table(path)[id_column].dropna().astype(str)
+    table = read_records(path, id_column=id_column, sheet=sheet or None, encoding=encoding or None)
+    ids = table[id_column].dropna().astype(str)
     ids = [i for i in ids.str.strip().str.removesuffix(".0") if _distinctive(i)]
     return scan_html_for_ids(html_text, ids)
 
 
 def check_page(
-    text: str, *, id_sources: Sequence[tuple[str, str]] = (), cwd: str | None = None
+    text: str, *, id_sources: Sequence[tuple[str, ...]] = (), cwd: str | None = None
 ) -> list[str]:
     """Problems that stop a page across areas, the index or ``status.json`` being written.
 
     The checks of :func:`check_html`, with the ID scan run for the records of every
-    area (``id_sources``: pairs of records file and ID column).
+    area (``id_sources``: records file and ID column, optionally followed by the records'
+    sheet and encoding).
     """
     problems = check_html(text, cwd=cwd)
     n = 0
-    for records, id_column in id_sources:
+    for records, id_column, *how in id_sources:
+        sheet, encoding = (list(how) + [None, None])[:2]
         try:
-            n += len(leaked_ids(text, records, id_column, cwd=cwd))
+            n += len(leaked_ids(text, records, id_column, cwd=cwd, sheet=sheet, encoding=encoding))
         except Exception:  # noqa: BLE001 - unreadable records cannot leak into the page
             continue
     if n:

@@ -99,6 +99,10 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
             "data_source": f"Synthetic demo data for {row.area_name}, a fictional area in "
             f"{row.region} (evalkit.simulate, seed {seed}).",
             "synthetic": True,
+            "sessions_column": "sessions",
+            "planned_sessions": 8,
+            "fidelity_prefix": "fidelity_",
+            "eligible_indicator": "breastfeeding_6_8_weeks",
         }
         (d / "params" / f"{row.area_id}.yaml").write_text(_yaml_text(params), encoding="utf-8")
     return d / "params"

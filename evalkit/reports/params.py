@@ -168,6 +168,22 @@ class AreaParams(BaseModel):
         description="a pack folder made by evalkit share holding the records file: the "
         "SHA-256 of its files (manifest.json) are checked before use, or empty",
     )
+    sessions_column: str = Field(
+        "", description="column: sessions attended by each person in the service group, or empty"
+    )
+    planned_sessions: int = Field(
+        0, ge=0, le=500, description="the programme's planned number of sessions (0: not given)"
+    )
+    fidelity_prefix: str = Field(
+        "",
+        description="fidelity checklist item columns (1: delivered as designed, 0: not): "
+        "prefix + item number, or empty",
+    )
+    eligible_indicator: str = Field(
+        "",
+        description="indicator in the indicators file whose denominator over the last 12 "
+        "months is the eligible population (e.g. births), or empty",
+    )
 
     _split = field_validator("covariates", mode="before")(
         classmethod(lambda cls, v: _split_list(v))
@@ -517,6 +533,8 @@ def _check_records(model: AreaParams, where: str, problems: list[str], enough_da
     before = len(problems)
     wanted = [(k, getattr(model, k)) for k in ("id_column", "treatment_column", "setting_column")]
     wanted += [("covariates", c) for c in model.covariates]
+    wanted += [("sessions_column", model.sessions_column)] if model.sessions_column else []
+    _check_implementation(model, where, problems)
     for key, col in wanted:
         if col not in columns:
             close = difflib.get_close_matches(col, columns, n=1)
@@ -525,6 +543,7 @@ def _check_records(model: AreaParams, where: str, problems: list[str], enough_da
     prefixes = ["outcome_pre_prefix", "outcome_post_prefix"]
     if model.second_tool:
         prefixes += ["second_pre_prefix", "second_post_prefix"]
+    prefixes += ["fidelity_prefix"] if model.fidelity_prefix else []
     for key in prefixes:
         prefix = getattr(model, key)
         if not prefix:
@@ -548,6 +567,20 @@ def _check_records(model: AreaParams, where: str, problems: list[str], enough_da
         return
     checked = check_records(df, model.model_dump(), enough_data=enough_data)
     problems.extend(f"{where}: key {key!r}: {msg}" for key, msg in checked)
+
+
+def _check_implementation(model: AreaParams, where: str, problems: list[str]) -> None:
+    """The implementation section's keys go together: sessions with a planned number, the
+    eligible population with an indicators file."""
+    if model.sessions_column and not model.planned_sessions:
+        problems.append(
+            f"{where}: key 'planned_sessions': is 0 but sessions_column is "
+            f"{model.sessions_column!r} (give the programme's planned number of sessions)"
+        )
+    if model.eligible_indicator and not model.indicators:
+        problems.append(
+            f"{where}: key 'eligible_indicator': needs the indicators file (key 'indicators')"
+        )
 
 
 def _sheet_hint(model: AreaParams, sheets: list[str]) -> str:

@@ -115,9 +115,19 @@ def _cache_key(job: AreaJob, template: Path) -> str:
     return h.hexdigest()
 
 
-def id_sources(jobs: Sequence[AreaJob]) -> list[tuple[str, str]]:
-    """(records file, ID column) of every area: what the ID scan looks for in shared pages."""
-    return [(j.params["records"], j.params.get("id_column", "id")) for j in jobs]
+def id_sources(jobs: Sequence[AreaJob]) -> list[tuple[str, ...]]:
+    """(records file, ID column, sheet, encoding) of every area: what the ID scan looks for
+    in shared pages, read as the report reads it."""
+    return [_id_source(j.params) for j in jobs]
+
+
+def _id_source(params: dict[str, Any]) -> tuple[str, ...]:
+    return (
+        params["records"],
+        params.get("id_column", "id"),
+        params.get("sheet") or "",
+        params.get("encoding") or "",
+    )
 
 
 # -- the kernel -----------------------------------------------------------------------------------
@@ -265,7 +275,7 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
     cwd = task["cwd"]
     timeout = task.get("timeout", DEFAULT_TIMEOUT)
     page = out / task["html"]  # where the report goes, e.g. areas/A01.html
-    own = [(params["records"], params.get("id_column", "id"))] if params.get("records") else []
+    own = [_id_source(params)] if params.get("records") else []
     sources = [tuple(s) for s in task.get("id_sources") or own]
     outcome = AreaOutcome(
         area_id,
@@ -413,7 +423,7 @@ def _task(
     title: str,
     timeout: int,
     kernel_root: str | None = None,
-    sources: Sequence[tuple[str, str]] = (),
+    sources: Sequence[tuple[str, ...]] = (),
 ) -> dict[str, Any]:
     return {
         "area_id": area_id,
@@ -657,7 +667,7 @@ def render_page(
     title: str,
     force: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
-    sources: Sequence[tuple[str, str]] = (),
+    sources: Sequence[tuple[str, ...]] = (),
 ) -> AreaOutcome:
     """Render one page that draws on all areas (``synthesis``, ``reliability``) as ``<name>.html``.
 

@@ -38,8 +38,10 @@ import numpy as np
 import pandas as pd
 
 from ... import describe, designs, evidence, power, tools
+from ... import implementation as impl
 from ... import indicators as ind
 from ... import matrix as mx
+from ... import plan as planning
 from ... import reliability as rel
 from ...disclosure import Register
 from ...errors import DataError, EvalkitError, ParameterError
@@ -57,6 +59,13 @@ DESIGN_NAMES = {
 #: group labels of the treatment column's values, and their names in the register
 GROUPS = {1: "Service", 0: "Comparison"}
 _MIN_PAIRS = 3  # fewer people with both scores than this: nothing can be estimated
+#: the random seed of the wild cluster bootstrap and the imputations (the page is reproducible)
+SEED = 2026
+#: more follow-ups missing than this share: the page shows a multiply-imputed estimate beside
+#: the complete-case one (issue 13)
+MI_ABOVE = 0.20
+#: imputations of that estimate
+MI_M = 20
 
 
 def area_parameters(values: Mapping[str, Any] | Any) -> dict[str, Any]:
@@ -107,6 +116,11 @@ class Effect:
     g_ci_low: float | None
     g_ci_high: float | None
     method: str
+    se_method: str | None = None
+    se_reason: str = ""
+    n_clusters: int | None = None
+    df_method: str | None = None
+    n_boot: int | None = None
 
     def record(self, n: int | None) -> dict[str, Any]:
         """The record's ``effect``: estimate, SE, df (None: normal) and the interval shown."""
@@ -119,7 +133,54 @@ class Effect:
             "level": self.level,
             "n": n,
             "method": self.method,
+            "se_method": self.se_method,
         }
+
+
+@dataclass
+class Imputed:
+    """The multiply-imputed estimate shown beside the complete-case one (the main effect)."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    df: float | None
+    m: int
+    fmi: float
+    se_method: str | None
+    missing_share: float
+
+    def record(self) -> dict[str, Any]:
+        """The record's ``effect_mi``."""
+        return {
+            "estimate": self.estimate,
+            "ci_low": self.ci_low,
+            "ci_high": self.ci_high,
+            "df": self.df,
+            "m": self.m,
+            "fmi": self.fmi,
+            "se_method": self.se_method,
+        }
+
+
+@dataclass
+class Implementation:
+    """Reach, dose and fidelity of the service (issue 17), with the register's count names.
+
+    ``bands`` and ``dr_bands`` are (label, count name) pairs of the dose bands among
+    everyone with sessions recorded and among those in the dose-response model;
+    ``settings`` are (setting, count name, adherence name) of the fidelity table.
+    """
+
+    served: str | None = None
+    n_served: int = 0
+    reach: Any = None
+    dose: Any = None
+    bands: list[tuple[str, str]] = field(default_factory=list)
+    fidelity: Any = None
+    settings: list[tuple[str, str, str]] = field(default_factory=list)
+    dose_response: Any = None
+    dr_bands: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -140,6 +201,7 @@ class AreaAnalysis:
     fit: Any = None
     prepost: Any = None
     effect: Effect | None = None
+    imputed: Imputed | None = None
     second_fit: Any = None
     mdes: Any = None
     n_clusters: int | None = None
@@ -153,7 +215,12 @@ class AreaAnalysis:
     profile: pd.DataFrame | None = None
     agreement: Any = None
     change: pd.DataFrame | None = None
+    change_baseline: pd.DataFrame | None = None
+    actions: pd.DataFrame | None = None
+    disagreement: pd.DataFrame | None = None
     failed: dict[str, str] = field(default_factory=dict)
+    plan: Any = None
+    implementation: Implementation | None = None
     n_treated: int = 0
     n_comparison: int = 0
 
@@ -206,9 +273,13 @@ def _run(a: AreaAnalysis, section: str, fn: Any, *args: Any, **kwargs: Any) -> A
 
 
 def _prepare(a: AreaAnalysis, tool_name: str, pre_prefix: str, post_prefix: str) -> Part:
-    df, id_column = a.df, a.params["id_column"]
+    id_column = a.params["id_column"]
     tool = tools.get(tool_name)
     low, high = tool.response_range
+    # printed answer labels ("Not at all") become their scores before the range checks
+    for prefix in (pre_prefix, post_prefix):
+        a.df = tool.decode_labels(a.df, prefix=prefix)
+    df = a.df
     pre_cols = describe.item_columns(df, pre_prefix)
     post_cols = describe.item_columns(df, post_prefix)
     bad = describe.out_of_range(df, pre_cols + post_cols, low=low, high=high)
@@ -275,6 +346,17 @@ def _effect(a: AreaAnalysis, fit: Any, model_data: pd.DataFrame, post: str) -> E
         g_ci_low=float(g[1]),
         g_ci_high=float(g[2]),
         method=str(fit.method),
+        se_method=(
+            getattr(fit, "se_method", None)
+            if design == "comparison"
+            else f"REML, {fit.df_method} df"
+            if design == "multilevel"
+            else None
+        ),  # fmt: skip
+        se_reason=getattr(fit, "se_reason", "") if design == "comparison" else "",
+        n_clusters=a.n_clusters,
+        df_method=getattr(fit, "df_method", None) if design == "multilevel" else None,
+        n_boot=getattr(fit, "n_boot", None) if design == "comparison" else None,
     )
 
 
@@ -370,7 +452,10 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
 
     p = area_parameters(values)
     a = AreaAnalysis(params=p, register=Register(p["suppression_threshold"]), found=Findings())
-    a.df = df = read_records(p["records"], id_column=p["id_column"])
+    a.plan = _plan(a)
+    a.df = df = read_records(
+        p["records"], id_column=p["id_column"], sheet=p["sheet"], encoding=p["encoding"]
+    )
     if len(df) == 0:
         a.problem = "the records file holds no records"
         return _settle(a)
@@ -385,6 +470,7 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
         a.main = a.second = None
         a.problem = "the answers could not be scored: " + reader_reason(exc, df.columns)
         return _settle(a)
+    df = a.df  # with answer labels decoded
     a.has_comparison = p["design"] != "prepost" and treated.nunique() == 2
     a.overview = describe.overview(
         df,
@@ -432,16 +518,19 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
         a.fit = a.prepost
     elif design == "comparison":
         a.fit = _run(a, "outcomes", designs.ancova, data, outcome=post, treatment=group,
-                     baseline=pre, covariates=covs, cluster=cluster)  # fmt: skip
+                     baseline=pre, covariates=covs, cluster=cluster, se="auto",
+                     seed=SEED)  # fmt: skip
         a.n_clusters = getattr(a.fit, "n_clusters", None)
     elif design == "multilevel":
         a.fit = _run(a, "outcomes", designs.multilevel, data, outcome=post, treatment=group,
-                     groups=cluster, baseline=pre, covariates=covs)  # fmt: skip
+                     groups=cluster, baseline=pre, covariates=covs,
+                     ddf="satterthwaite")  # fmt: skip
         a.n_clusters = getattr(a.fit, "n_groups", None)
     else:
         a.fit = _run(a, "outcomes", designs.propensity, model_data, treatment=group,
                      outcome=post, covariates=[pre, *covs])  # fmt: skip
     a.effect = _effect(a, a.fit, model_data, post)
+    a.imputed = _imputed(a, data, pre, post, group, covs)
     if a.second is not None and a.has_comparison:
         s = a.second
         s_pre, s_post = f"{s.short} before", f"{s.short} after"
@@ -465,8 +554,51 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
 
     _indicators(a)
     _matrix(a)
+    _implementation(a, data, pre, post, group, covs)
     _evidence(a, r_local)
     return _settle(a)
+
+
+def _missing_share(a: AreaAnalysis) -> float | None:
+    """Share of the people in the estimate's scope who answered before but not after."""
+    label = "All" if a.has_comparison else "Service"
+    if a.overview is None or label not in a.overview.index:
+        return None
+    share = float(a.overview.loc[label, "dropout_pct"]) / 100
+    return share if math.isfinite(share) else None
+
+
+def _imputed(
+    a: AreaAnalysis, data: pd.DataFrame, pre: str, post: str, group: str, covs: list[str]
+) -> Imputed | None:
+    """The multiply-imputed estimate when more than :data:`MI_ABOVE` of follow-ups are
+    missing (ANCOVA and before-and-after designs, which support imputation)."""
+    share = _missing_share(a)
+    if a.effect is None or share is None or share <= MI_ABOVE:
+        return None
+    if a.design == "comparison":
+        fit = _run(a, "outcomes", designs.ancova, data, outcome=post, treatment=group,
+                   baseline=pre, covariates=covs, cluster=a.params["setting_column"],
+                   se="auto", seed=SEED, missing="mi", m=MI_M)  # fmt: skip
+    elif a.design == "prepost":
+        fit = _run(a, "outcomes", designs.prepost, data[data[group] == 1], pre=pre, post=post,
+                   higher_is_better=a.main.higher_is_better, missing="mi", m=MI_M,
+                   seed=SEED)  # fmt: skip
+    else:
+        return None
+    if fit is None:
+        return None
+    df = float(fit.df) if fit.df is not None and math.isfinite(float(fit.df)) else None
+    return Imputed(
+        estimate=float(fit.estimate),
+        ci_low=float(fit.ci_low),
+        ci_high=float(fit.ci_high),
+        df=df,
+        m=int(fit.m),
+        fmi=float(fit.fmi),
+        se_method=getattr(fit, "se_method", None) if a.design == "comparison" else None,
+        missing_share=share,
+    )
 
 
 def _indicators(a: AreaAnalysis) -> None:
@@ -512,6 +644,186 @@ def _matrix(a: AreaAnalysis) -> None:
     a.agreement = _run(a, "matrix", mx.agreement, ratings, area=area)
     if ratings["date"].nunique() > 1:
         a.change = mx.change(ratings, area=area)
+    # the yearly cycle (issue 17): actions agreed at the latest assessment with their status,
+    # change per element since the first assessment, where partners disagree most
+    if ratings["date"].nunique() > 2:
+        a.change_baseline = _run(a, "matrix", mx.change, ratings, area=area, since="baseline")
+    elif a.change is not None:
+        a.change_baseline = a.change  # the previous assessment is the baseline
+    a.actions = _run(a, "matrix", mx.priority_actions, p["matrix"], area=area)
+    a.disagreement = _run(a, "matrix", mx.disagreement, ratings, area=area)
+
+
+def _plan(a: AreaAnalysis) -> Any:
+    """The area's analysis plan status (:func:`evalkit.plan.check`), or None if unreadable."""
+    try:
+        return planning.check(a.params)
+    except EvalkitError as exc:
+        a.found.add("provenance", str(exc), kind="alert")
+        return None
+
+
+def pre_specified(status: Any) -> str:
+    """The plan status in the checklist's words (:data:`evalkit.evidence.PRE_SPECIFIED`)."""
+    if status is None or status.plan is None:
+        return "none"
+    if status.locked is None:
+        return "unlocked"
+    if any("changed after it was locked" in p for p in status.problems):
+        return "changed"
+    if any(d.reason is None for d in status.deviations):
+        return "unexplained"
+    return "followed" if not status.deviations else "explained"
+
+
+def dose_bands(planned: int) -> list[tuple[float, str]]:
+    """(upper limit, label) of the dose bands shown: up to half the planned sessions (none
+    included, so that a handful who never came is not a band of its own), more than half but
+    fewer than planned, and the planned dose or more.
+
+    >>> [label for _, label in dose_bands(8)]
+    ['0 to 4', '5 to 7', '8 or more']
+    >>> [label for _, label in dose_bands(1)]
+    ['0', '1 or more']
+    """
+    half = planned // 2
+    out: list[tuple[float, str]] = []
+    for lo, hi in ((0, half), (half + 1, planned - 1)):
+        if hi >= lo:
+            out.append((hi, f"{lo}" if lo == hi else f"{lo} to {hi}"))
+    out.append((math.inf, f"{planned} or more"))
+    return out
+
+
+def _band_of(values: pd.Series, bands: list[tuple[float, str]]) -> pd.Series:
+    uppers = np.array([u for u, _ in bands])
+    return values.map(lambda v: int(np.searchsorted(uppers, v)))
+
+
+def _eligible(a: AreaAnalysis) -> int | None:
+    """The eligible population: the area's denominator of ``eligible_indicator`` over the
+    indicators file's last 12 months."""
+    from ..inputs import read_table
+
+    p = a.params
+    table = read_table(p["indicators"])
+    table = table[table["indicator"] == p["eligible_indicator"]]
+    if not len(table):
+        raise DataError(
+            f"the indicators file has no indicator {p['eligible_indicator']!r} for the "
+            "eligible population",
+            column="indicator",
+        )
+    last = table[table["month"] > table["month"].max() - 12]
+    mine = last[last["area_id"].astype(str) == str(p["area_id"])]
+    if not len(mine):
+        raise DataError("the indicators file has no rows for this area", column="area_id")
+    return int(mine["denominator"].sum())
+
+
+def _implementation(
+    a: AreaAnalysis, data: pd.DataFrame, pre: str, post: str, group: str, covs: list[str]
+) -> None:
+    """Reach, dose, fidelity and dose-response of the service group, every count declared."""
+    p, reg = a.params, a.register
+    col, planned, prefix = p["sessions_column"], p["planned_sessions"], p["fidelity_prefix"]
+    if not (col or prefix or p["eligible_indicator"]):
+        return
+    a.implementation = im = Implementation()
+    service = data[data[group] == 1]
+    try:
+        if col and col not in data.columns:
+            raise DataError(f"the records have no column {col!r} of sessions attended")
+        if col and planned:
+            _dose(a, im, service, col, planned, pre, post, covs)
+        if p["eligible_indicator"] and p["indicators"]:
+            # served: the families in the service group
+            served, n_served = None, 0
+            if "records.service" in reg.declared:
+                served, n_served = "records.service", int(a.overview.loc["Service", "records"])
+            eligible = _eligible(a)
+            if served is not None:
+                reg.count("impl.eligible", eligible)
+                reg.derived("impl.reach", [served, "impl.eligible"])
+                im.served, im.n_served = served, n_served
+                im.reach = _run(a, "implementation", impl.reach, n_served, eligible)
+        if prefix:
+            _fidelity(a, im, service, prefix)
+    except DataError as exc:
+        a.found.add("implementation", str(exc), kind="alert")
+        a.failed.setdefault("implementation", reader_reason(exc, data.columns))
+
+
+def _dose(
+    a: AreaAnalysis,
+    im: Implementation,
+    service: pd.DataFrame,
+    col: str,
+    planned: int,
+    pre: str,
+    post: str,
+    covs: list[str],
+) -> None:
+    """Dose bands among the service group, the share with the planned dose, dose-response."""
+    reg = a.register
+    im.dose = _run(a, "implementation", impl.dose, service[col], planned, name=col)
+    if im.dose is None:
+        return
+    sessions = pd.to_numeric(service[col], errors="coerce").dropna()
+    bands = dose_bands(planned)
+    band = _band_of(sessions, bands)
+    keys = []
+    for i, (_, label) in enumerate(bands):
+        keys.append(reg.count(f"dose.band.{i}", int((band == i).sum())))
+        im.bands.append((label, keys[-1]))
+    reg.count("dose.n", int(len(sessions)))
+    reg.total("dose.n", keys)
+    reg.derived("dose.planned_pct", [keys[-1], "dose.n"])
+    if "records.service" in reg.declared:  # service records = with sessions + not recorded
+        reg.total("records.service", ["dose.n", "dose.unrecorded"])
+    if a.effect is None:
+        return
+    # adjusted as the main design: the score before, and the covariates of a comparison design
+    adjust = [c for c in covs if pd.api.types.is_numeric_dtype(service[c])] if (
+        a.has_comparison) else []  # fmt: skip
+    uppers = [u for u, _ in bands[:-1]]
+    dr = _run(a, "implementation", impl.dose_response, service, outcome=post, dose=col,
+              baseline=pre, covariates=adjust, bands=uppers)  # fmt: skip
+    if dr is None:
+        return
+    im.dose_response = dr
+    lows = [0] + [int(u) + 1 for u in uppers]
+    dr_keys = []
+    for row in dr.bands.itertuples():
+        lo = int(str(row.band).split("-")[0])
+        i = int(np.searchsorted(lows, lo, side="right") - 1)
+        dr_keys.append(reg.count(f"dr.band.{i}", int(row.people)))
+        im.dr_bands.append((bands[i][1], dr_keys[-1]))
+        # those in the model are some of those with that dose
+        reg.total(f"dose.band.{i}", [dr_keys[-1], f"dr.rest.{i}"])
+    reg.count("dr.n", int(dr.n))
+    reg.total("dr.n", dr_keys)
+    reg.total("model.service", ["dr.n", "dr.rest"])
+
+
+def _fidelity(a: AreaAnalysis, im: Implementation, service: pd.DataFrame, prefix: str) -> None:
+    """Adherence to the fidelity checklist by setting, with its ICC across settings."""
+    reg, setting = a.register, a.params["setting_column"]
+    items = describe.item_columns(service, prefix)
+    if not items:
+        raise DataError(f"the records have no fidelity checklist columns {prefix!r} + number")
+    rows = service[service[items].notna().any(axis=1)]
+    im.fidelity = _run(a, "implementation", impl.fidelity, rows, items, setting=setting)
+    if im.fidelity is None:
+        return
+    keys = []
+    for i, (name, row) in enumerate(im.fidelity.by_setting.iterrows()):
+        keys.append(reg.count(f"fid.n.{i}", int(row["sessions"])))
+        adherence = reg.derived(f"fid.adh.{i}", [keys[-1]])
+        im.settings.append((str(name), keys[-1], adherence))
+    reg.count("fid.n", int(im.fidelity.n))
+    reg.total("fid.n", keys)
+    reg.derived("fid.mean", ["fid.n"])
 
 
 def _evidence(a: AreaAnalysis, r_local: float | None) -> None:
@@ -542,7 +854,22 @@ def _evidence(a: AreaAnalysis, r_local: float | None) -> None:
         follow_up_weeks=a.params["follow_up_weeks"],
         improved=improved,
         threshold=a.params["suppression_threshold"],
+        pre_specified=pre_specified(a.plan),
+        reach=_shown_share(a, "impl.reach", "reach", 1),
+        fidelity=_shown_share(a, "fid.mean", "fidelity", 100),
     )
+
+
+def _shown_share(a: AreaAnalysis, key: str, part: str, scale: float) -> float | None:
+    """Reach or fidelity (0 to 1) for the checklist, or None when not measured.
+
+    The register is not settled yet here; the checklist cell is written again through it
+    (:func:`~evalkit.reports.sections.area.strength_of_evidence`)."""
+    im = a.implementation
+    result = getattr(im, part, None) if im is not None else None
+    if result is None or key not in a.register.declared:
+        return None
+    return float(result.estimate) / scale
 
 
 def _settle(a: AreaAnalysis) -> AreaAnalysis:

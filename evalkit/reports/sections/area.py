@@ -35,17 +35,22 @@ __all__ = [
     "outcomes",
     "indicators",
     "maturity_matrix",
+    "implementation",
     "strength_of_evidence",
     "provenance",
     "record",
     "items_record",
     "change_words",
     "dropout_words",
+    "interval_words",
 ]
 
 #: fewer settings than this: intervals that allow for settings are approximate (as the core's
 #: cluster check, ``evalkit.designs``)
 FEW_SETTINGS = 20
+#: the implementation section's parameters, listed in the provenance table when used
+_IMPLEMENTATION_KEYS = ("sessions_column", "planned_sessions", "fidelity_prefix",
+                        "eligible_indicator")  # fmt: skip
 _CHANGE = {
     "improved": "improved reliably",
     "unchanged": "showed no reliable change",
@@ -290,6 +295,12 @@ def outcomes(a: AreaAnalysis) -> Section:
         blocks.append(report_table(est, caption=f"Estimated effect of the service on the "
                                    f"{main.short} total", suppress=False, digits=2))  # fmt: skip
         blocks.append(_effect_figure(a))
+        how = interval_words(a)
+        if how:
+            blocks.append(page.paragraph(how))
+        if a.imputed is not None:
+            blocks += _imputed_blocks(a)
+            counts += (f"dropped.{a.scope}", f"baseline.{a.scope}")
     if "change.improved" in reg.declared:
         keys = pd.DataFrame({"People": [f"change.{k}" for k in _CHANGE]},
                             index=pd.Index(["Reliably improved", "No reliable change",
@@ -311,6 +322,8 @@ def outcomes(a: AreaAnalysis) -> Section:
             ),  # fmt: skip
         ]
         counts += _used(keys)
+    elif a.prepost is not None and a.prepost.n_improved is None:
+        blocks.append(page.paragraph(_no_reliable_change(a)))
     if a.second_fit is not None:
         s, f = a.second, a.second_fit
         t = pd.DataFrame({"Estimate": [f.estimate, f.g], "95% CI from": [f.ci_low, f.g_ci_low],
@@ -331,9 +344,101 @@ def outcomes(a: AreaAnalysis) -> Section:
     blocks.append(_failed(a, "outcomes"))
     return Section("outcomes", tuple(blocks), counts=counts + note_counts,
                    record={"effect": e.record(reg.value("model.all")) if e else None,
+                           "effect_mi": a.imputed.record() if a.imputed else None,
                            "effect_g": ({"estimate": e.g, "ci_low": e.g_ci_low,
                                          "ci_high": e.g_ci_high} if e else None),
                            "mdes": a.mdes.estimate if a.mdes is not None else None})  # fmt: skip
+
+
+def interval_words(a: AreaAnalysis) -> str | None:
+    """How the effect's interval was worked out, and why, in words for a reader."""
+    e = a.effect
+    if e is None:
+        return None
+    g = e.n_clusters
+    if e.se_method == "wild":
+        boot = f"{e.n_boot:,} resamples, " if e.n_boot else ""
+        return (f"How the interval was worked out: families in the same setting tend to be "
+                f"alike, and the interval allows for that. With only {g} settings, the usual "
+                "way of doing so (cluster-robust standard errors) gives intervals that are too "
+                "narrow, so this interval comes from a wild cluster bootstrap (restricted, "
+                f"with Webb's six-point weights; {boot}a fixed random seed), which stays "
+                "honest with few settings. It is still approximate, and wider than it would "
+                "be with more settings.")  # fmt: skip
+    if e.se_method == "CR2":
+        return (f"How the interval was worked out: families in the same setting tend to be "
+                f"alike, and the interval allows for that across the {g} settings with "
+                "bias-reduced cluster-robust standard errors (CR2) and Satterthwaite degrees "
+                "of freedom, which keep it honest when settings are not many.")  # fmt: skip
+    if e.se_method in ("CR1", "HC3"):
+        what = ("cluster-robust standard errors (CR1)" if e.se_method == "CR1" else
+                "standard errors that allow the two groups to vary differently (HC3)")  # fmt: skip
+        return f"How the interval was worked out: with {what}."
+    if a.design == "multilevel":
+        df = "Satterthwaite's" if (e.df_method or "").startswith("Satterthwaite") else (
+            "between-within")  # fmt: skip
+        text = (f"How the interval was worked out: the model allows for families in the same "
+                f"setting being alike ({g} settings), with {df} degrees of freedom, as R's "
+                "lmerTest gives.")  # fmt: skip
+        if g is not None and g < FEW_SETTINGS:
+            text += f" With only {g} settings the interval is approximate."
+        return text
+    return None
+
+
+def _imputed_blocks(a: AreaAnalysis) -> list[Any]:
+    """The multiply-imputed estimate beside the complete-case one, and what a difference means."""
+    e, mi, reg = a.effect, a.imputed, a.register
+    key = "dropout_pct.all" if a.has_comparison else "dropout_pct.service"
+    pct = reg.shown(key, mi.missing_share * 100) if key in reg.declared else None
+    share = "More than a fifth" if pct is None else f"{pct:.0f}%"
+    who = ", their group and who they are" if a.design == "comparison" else ""
+    table = pd.DataFrame(
+        {"Estimate": [e.estimate, mi.estimate], "95% CI from": [e.ci_low, mi.ci_low],
+         "to": [e.ci_high, mi.ci_high]},
+        index=pd.Index(["Complete cases (the estimate above)",
+                        f"Missing follow-ups imputed ({mi.m} imputations)"], name="Analysis"),
+    )  # fmt: skip
+    blocks: list[Any] = [
+        page.heading("Allowing for missed follow-ups", level=3),
+        page.paragraph(
+            f"{share} of the parents who answered at the start missed the follow-up. The "
+            "estimate above uses only those who answered both times; the second row fills in "
+            "the missing follow-up scores many times over from what the parents answered at "
+            f"the start{who} (multiple imputation), and combines the results. If "
+            "the two differ, those who missed the follow-up probably differ from those who "
+            "answered, and the complete-case estimate may be biased."
+        ),  # fmt: skip
+        report_table(
+            table,
+            caption="The effect with and without imputing missed follow-ups (difference in points)",
+            suppress=False,
+            digits=2,
+        ),  # fmt: skip
+    ]
+    width, cc_width = mi.ci_high - mi.ci_low, e.ci_high - e.ci_low
+    if width > 2 * cc_width:
+        settings = f"only {e.n_clusters} settings and " if e.n_clusters else ""
+        df = f" (its degrees of freedom are {mi.df:.1f})" if mi.df is not None else ""
+        blocks.append(page.paragraph(
+            f"The imputed interval is much wider{df}: with {settings}this many follow-ups "
+            "missing, the data cannot pin the effect down once the uncertainty about the "
+            "missing answers is allowed for. Read the complete-case interval with that in "
+            "mind: it is narrower only because it assumes those who answered are like those "
+            "who did not."))  # fmt: skip
+    if mi.se_method == "CR2" and e.se_method == "wild":
+        blocks.append(page.paragraph(
+            "The imputed interval uses bias-reduced cluster-robust standard errors (CR2), as "
+            "the bootstrap cannot be combined across imputations."))  # fmt: skip
+    return blocks
+
+
+def _no_reliable_change(a: AreaAnalysis) -> str:
+    """Why reliable change is not counted (it needs the questionnaire's reliability)."""
+    why = a.failed.get("measurement")
+    because = f" ({why})" if why else ""
+    return (f"Reliable change is not reported: it needs the {a.main.short}'s reliability in "
+            f"this area, which could not be worked out{because}.")  # fmt: skip
 
 
 def _effect_figure(a: AreaAnalysis) -> page.Block:
@@ -372,9 +477,6 @@ def _outcome_notes(a: AreaAnalysis) -> tuple[list[str], tuple[str, ...]]:
                      "before or after and are not in the estimate. If they differ from the "
                      "others the estimate may be biased.")  # fmt: skip
         counts = ("model.excluded", f"records.{a.scope}")
-    if a.n_clusters is not None and a.n_clusters < FEW_SETTINGS and a.design != "propensity":
-        notes.append(f"The estimate allows for people in the same setting being alike, but "
-                     f"with only {a.n_clusters} settings its interval is approximate.")  # fmt: skip
     if a.design == "multilevel" and a.fit is not None and not a.fit.converged:
         notes.append("The model of settings did not settle cleanly: treat its estimate with "
                      "caution.")  # fmt: skip
@@ -499,9 +601,213 @@ def maturity_matrix(a: AreaAnalysis) -> Section:
         ch.columns = ["Before", "Latest", "Change"]
         blocks.append(report_table(ch, caption="Change since the previous assessment",
                                    suppress=False, digits=1))  # fmt: skip
+    blocks += _matrix_cycle(a)
     blocks.append(_failed(a, "matrix"))
     return Section("maturity_matrix", tuple(blocks),
                    record={"matrix": dict(zip(prof["label"], prof["mean"]))})  # fmt: skip
+
+
+def _matrix_cycle(a: AreaAnalysis) -> list[Any]:
+    """The yearly cycle: change per element since the baseline, where partners disagree most,
+    and the priority actions agreed at the latest assessment with their status."""
+    out: list[Any] = []
+    base = a.change_baseline
+    if base is not None:
+        el = base[base["scope"] == "element"]
+        first = pd.Timestamp(el["date_before"].iloc[0]) if len(el) else None
+        table = el.rename(columns={"label": "Element"}).set_index("Element")[
+            ["mean_before", "mean_after", "change"]
+        ]
+        table.columns = ["Baseline", "Latest", "Change"]
+        when = f" ({first:%B %Y})" if first is not None else ""
+        out += [page.heading("Change since the baseline", level=3),
+                report_table(table, caption=f"Average level per element at the baseline{when} "
+                             "and the latest assessment", suppress=False, digits=1)]  # fmt: skip
+    dis = a.disagreement
+    if dis is not None and len(dis):
+        top = dis[dis["range"] > 0].head(3)
+        if len(top):
+            parts = [f"{r.label} (levels {r.min:.0f} to {r.max:.0f})" for r in top.itertuples()]
+            text = (f"Partners disagree most on {_join(parts)}: the workshop could start "
+                    "there.")  # fmt: skip
+        else:
+            text = "Partners gave every element the same level."
+        out += [page.heading("Where partners disagree most", level=3), page.paragraph(text)]
+    acts = a.actions
+    if acts is not None:
+        out.append(page.heading("Priority actions", level=3))
+        if not len(acts):
+            out.append(page.paragraph("No priority actions were recorded at the latest "
+                                      "assessment."))  # fmt: skip
+        else:
+            when = pd.Timestamp(acts["date"].iloc[0])
+            table = pd.DataFrame({
+                "Element": acts["label"].to_numpy(), "Partner": acts["partner"].to_numpy(),
+                "Action": acts["action"].to_numpy(), "Owner": acts["owner"].to_numpy(),
+                "Due": [f"{d:%d %b %Y}" if pd.notna(d) else "" for d in acts["due_date"]],
+                "Status": acts["status"].to_numpy()}).set_index("Element")  # fmt: skip
+            out.append(report_table(table, caption=f"Priority actions agreed at the latest "
+                                    f"assessment ({when:%B %Y}) and their status",
+                                    suppress=False))  # fmt: skip
+    return out
+
+
+def implementation(a: AreaAnalysis) -> Section:
+    """Reach, dose and fidelity of the service, and the outcome by dose (issue 17)."""
+    im = a.implementation
+    if im is None:
+        return Section("implementation", record={"implementation": None})
+    reg = a.register
+    blocks: list[Any] = [
+        page.heading("Implementation: reach, dose and fidelity"),
+        page.paragraph(
+            "A programme can only help the families it reaches, if they attend "
+            "enough sessions and it is delivered as designed."
+        ),  # fmt: skip
+    ]
+    counts: tuple[str, ...] = ()
+    rec: dict[str, Any] = {}
+    r = im.reach
+    if r is not None:
+        if reg.hidden("impl.reach"):
+            blocks.append(page.paragraph("Reach is not shown: the numbers are too small to "
+                                         "publish safely."))  # fmt: skip
+        else:
+            blocks.append(page.paragraph(
+                f"Reach: the service reached {reg.words(im.served)} of "
+                f"{reg.words('impl.eligible')} eligible families in the last 12 months, "
+                f"{r.estimate:.0%} ({r.ci_low:.0%} to {r.ci_high:.0%}, Wilson 95% interval). "
+                "This assumes the records cover the same 12 months as the eligible "
+                "population."))  # fmt: skip
+            counts += (im.served, "impl.eligible")
+            rec["reach"] = {"estimate": r.estimate, "ci_low": r.ci_low, "ci_high": r.ci_high}
+    d = im.dose
+    if d is not None:
+        blocks += _dose_blocks(a, im)
+        counts += tuple(k for _, k in im.bands) + ("dose.n",)
+        if not reg.hidden("dose.planned_pct"):
+            rec["planned_dose"] = {"estimate": d.estimate, "ci_low": d.ci_low,
+                                   "ci_high": d.ci_high, "planned": d.planned}  # fmt: skip
+    f = im.fidelity
+    if f is not None:
+        blocks += _fidelity_blocks(a, im)
+        counts += tuple(k for _, k, _ in im.settings) + ("fid.n",)
+        if not reg.hidden("fid.mean"):
+            rec["fidelity"] = {"estimate": f.estimate, "ci_low": f.ci_low,
+                               "ci_high": f.ci_high, "icc": f.icc}  # fmt: skip
+    dr = im.dose_response
+    if dr is not None:
+        blocks += _dose_response_blocks(a, im)
+        counts += tuple(k for _, k in im.dr_bands) + ("dr.n",)
+        rec["dose_response"] = {"estimate": dr.estimate, "ci_low": dr.ci_low,
+                                "ci_high": dr.ci_high}  # fmt: skip
+    blocks.append(_failed(a, "implementation"))
+    return Section("implementation", tuple(blocks), counts=counts,
+                   record={"implementation": rec or None})  # fmt: skip
+
+
+def _dose_blocks(a: AreaAnalysis, im: Any) -> list[Any]:
+    reg, d = a.register, im.dose
+    labels = [label for label, _ in im.bands]
+    keys = pd.DataFrame({"People": [k for _, k in im.bands]},
+                        index=pd.Index(labels, name="Sessions attended"))  # fmt: skip
+    values = pd.DataFrame({"People": [reg.value(k) or 0 for _, k in im.bands]},
+                          index=keys.index)  # fmt: skip
+    out: list[Any] = [page.heading("Dose: sessions attended", level=3)]
+    if reg.hidden("dose.planned_pct"):
+        out.append(page.paragraph(f"The share who attended the planned {d.planned} sessions is "
+                                  "not shown: the numbers are too small to publish safely."))  # fmt: skip
+    else:
+        out.append(page.paragraph(
+            f"Of {reg.words('dose.n')} people in the service group with their sessions "
+            f"recorded, {reg.words(im.bands[-1][1])} ({d.estimate:.0%}; {d.ci_low:.0%} to "
+            f"{d.ci_high:.0%}, Wilson 95% interval) attended the planned {d.planned} sessions "
+            "or more."))  # fmt: skip
+    if not any(reg.hidden(k) for _, k in im.bands):
+        out.append(_dose_figure(labels, [reg.value(k) for _, k in im.bands], d.planned))
+    out.append(report_table(values, caption="People in the service group by sessions attended",
+                            hidden=_mask(a, keys), count_cols=["People"]))  # fmt: skip
+    return out
+
+
+def _dose_figure(labels: list[str], people: list[int], planned: int) -> page.Block:
+    from ...plots.style import new_figure
+
+    fig, ax = new_figure()
+    ax.bar(range(len(labels)), people, color="#1d70b8")
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlabel("Sessions attended")
+    ax.set_ylabel("People")
+    text = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, people))
+    return page.figure(fig, alt=f"Bar chart of people by sessions attended ({text}); "
+                       f"{planned} sessions were planned.",
+                       caption="Sessions attended, in bands (counts of 10 or more only).")  # fmt: skip
+
+
+def _fidelity_blocks(a: AreaAnalysis, im: Any) -> list[Any]:
+    reg, f = a.register, im.fidelity
+    names = [name for name, _, _ in im.settings]
+    keys = pd.DataFrame({"Records": [k for _, k, _ in im.settings],
+                         "Adherence %": [k for _, _, k in im.settings]},
+                        index=pd.Index(names, name="Setting"))  # fmt: skip
+    table = pd.DataFrame({"Records": f.by_setting["sessions"].to_numpy(),
+                          "Adherence %": f.by_setting["adherence"].to_numpy()},
+                         index=keys.index)  # fmt: skip
+    out: list[Any] = [page.heading("Fidelity: delivered as designed?", level=3)]
+    if reg.hidden("fid.mean"):
+        out.append(page.paragraph("Average adherence is not shown: the numbers are too small "
+                                  "to publish safely."))  # fmt: skip
+    else:
+        text = (f"On average {f.estimate:.0f}% of the fidelity checklist was delivered as "
+                f"designed ({max(f.ci_low, 0):.0f}% to {min(f.ci_high, 100):.0f}%, 95% "
+                "interval allowing for settings, cut at 0% and 100%).")  # fmt: skip
+        if np.isfinite(f.icc):
+            text += (f" Differences between settings account for {f.icc:.0%} of the variation "
+                     f"in adherence (intraclass correlation, 95% interval {f.icc_ci_low:.2f} to "
+                     f"{f.icc_ci_high:.2f}): the higher it is, the more delivery depends on "
+                     "where families went.")  # fmt: skip
+        out.append(page.paragraph(text))
+    out.append(report_table(table, caption="Adherence to the fidelity checklist by setting",
+                            hidden=_mask(a, keys), digits=0, count_cols=["Records"]))  # fmt: skip
+    return out
+
+
+def _dose_response_blocks(a: AreaAnalysis, im: Any) -> list[Any]:
+    from ...implementation import DOSE_CAVEAT
+
+    dr, main = im.dose_response, a.main
+    labels = [label for label, _ in im.dr_bands]
+    keys = pd.DataFrame({"People": [k for _, k in im.dr_bands], "Difference": [None] * len(labels),
+                         "95% CI from": [None] * len(labels), "to": [None] * len(labels)},
+                        index=pd.Index(labels, name="Sessions attended"))  # fmt: skip
+    table = pd.DataFrame({"People": dr.bands["people"].to_numpy(),
+                          "Difference": dr.bands["difference"].to_numpy(),
+                          "95% CI from": dr.bands["ci_low"].to_numpy(),
+                          "to": dr.bands["ci_high"].to_numpy()}, index=keys.index)  # fmt: skip
+    hidden = _mask(a, keys)
+    # a band's difference rests on its people: hidden with them
+    for col in ("Difference", "95% CI from", "to"):
+        hidden[col] = hidden["People"]
+    adjust = "their score before" + (" and background" if a.has_comparison else "")
+    way = "higher" if main.higher_is_better else "lower"
+    return [
+        page.heading("Dose and outcome", level=3),
+        page.paragraph(
+            f"Among people in the service group, each extra session went with a difference of "
+            f"{dr.estimate:.2f} points on the {main.short} after the service (95% CI "
+            f"{dr.ci_low:.2f} to {dr.ci_high:.2f}; {way} is better), adjusted for {adjust} as "
+            "in the main analysis. The table compares each band with the lowest."
+        ),  # fmt: skip
+        page.callout(DOSE_CAVEAT, kind="warning", heading_text="Note:"),
+        report_table(
+            table,
+            caption=f"{main.short} after the service by sessions attended, "
+            "adjusted difference from the lowest band",
+            hidden=hidden,
+            digits=2,
+            count_cols=["People"],
+        ),  # fmt: skip
+    ]
 
 
 def strength_of_evidence(a: AreaAnalysis) -> Section:
@@ -524,6 +830,7 @@ def strength_of_evidence(a: AreaAnalysis) -> Section:
         page.paragraph(f"Indicative level {ev.level} of 4: {ev.label}."),
         page.bullets(ev.reasons) if ev.reasons else page.Block(""),
         report_table(shown, caption="Strength-of-evidence checklist", suppress=False),
+        page.bullets(list(ev.notes)) if ev.notes else page.Block(""),
     )
     return Section("strength_of_evidence", blocks, counts=counts,
                    record={"evidence_level": ev.level})  # fmt: skip
@@ -548,6 +855,16 @@ def _evidence_values(a: AreaAnalysis) -> tuple[dict[str, str], tuple[str, ...]]:
         "dropout": "not shown: small numbers" if pct is None else f"{pct:.0f}% lost",
     }
     counts = ("model.service", "model.comparison", "dropped.all", "baseline.all")
+    im = a.implementation
+    if im is not None and "impl.reach" in reg.declared:
+        values["reach"] = ("not shown: small numbers" if reg.hidden("impl.reach") else
+                           f"{im.reach.estimate:.0%} of the eligible population")  # fmt: skip
+        counts += (im.served, "impl.eligible")
+    if im is not None and "fid.mean" in reg.declared:
+        values["fidelity"] = ("not shown: small numbers" if reg.hidden("fid.mean") else
+                              f"{im.fidelity.estimate:.0f}% of fidelity checklist items "
+                              "delivered")  # fmt: skip
+        counts += ("fid.n",)
     if "dropout_diff" in reg.declared and a.has_comparison:
         ov = a.overview
         diff = abs(float(ov.loc["Service", "dropout_pct"] - ov.loc["Comparison", "dropout_pct"]))
@@ -575,11 +892,13 @@ def provenance(a: AreaAnalysis) -> Section:
         "intervention_month": p["intervention_month"] or "none",
         "suppression_threshold": p["suppression_threshold"],
         **{k: os.path.basename(v) for k, v in files.items()},
+        **{k: str(p[k]) for k in _IMPLEMENTATION_KEYS if a.implementation is not None and p[k]},
     }  # fmt: skip
     params = pd.DataFrame({"Value": {k: str(v) for k, v in shown.items()}}).rename_axis("Parameter")
     blocks = (
         page.heading("Methods and provenance"),
         page.paragraph(p["data_source"] or "Data source not stated."),
+        *_plan_blocks(a),
         page.paragraph(
             f"Made with evalkit {__version__} on {datetime.date.today():%d %B %Y}. "
             f"Counts under {p['suppression_threshold']} are suppressed (shown as c, "
@@ -590,7 +909,23 @@ def provenance(a: AreaAnalysis) -> Section:
         report_table(params, caption="Parameters of this report", suppress=False),
         report_table(prov, caption="Input files and their fingerprints", suppress=False),
     )
-    return Section("provenance", blocks)
+    status = a.plan
+    return Section("provenance", blocks,
+                   record={"plan": status.to_dict() if status is not None else None})  # fmt: skip
+
+
+def _plan_blocks(a: AreaAnalysis) -> list[Any]:
+    """The analysis plan: locked and followed, or the deviations with their reasons."""
+    from ...plan import deviations_frame
+
+    status = a.plan
+    if status is None:
+        return [page.paragraph("The analysis plan could not be read.")]
+    out: list[Any] = [page.paragraph(status.sentence())]
+    if status.deviations:
+        out.append(report_table(deviations_frame(status), caption="Deviations from the locked "
+                                "analysis plan, and why", suppress=False))  # fmt: skip
+    return out
 
 
 def _alpha_record(a: AreaAnalysis) -> dict[str, Any] | None:
@@ -657,6 +992,7 @@ def record(a: AreaAnalysis, *sections: Section) -> dict[str, Any]:
         "effect": None, "effect_g": None,
         "reliability": _alpha_record(a), "items": items_record(a),
         "mdes": None, "evidence_level": None, "indicator": None, "matrix": None,
+        "plan": None, "implementation": None, "effect_mi": None,
         "problem": a.problem,
         "suppressed": sorted(reg.hidden_keys),
     }  # fmt: skip
