@@ -190,11 +190,17 @@ def _draw_weights(n_clusters: int, n_boot: int, seed: int | None) -> tuple[np.nd
     """G × B bootstrap weights: Webb below :data:`WEBB_BELOW` clusters, Rademacher from it.
 
     Rademacher weights are enumerated in full (all 2^G sign vectors) when 2^G < ``n_boot``,
-    as Roodman et al. (2019) and ``wildboottest`` do; draws otherwise come from
-    ``numpy.random.default_rng(seed)``.
+    as Roodman et al. (2019) and ``wildboottest`` do; so are Webb's weights (all 6^G
+    vectors) when 6^G <= ``n_boot``. With 4 or 5 clusters the bootstrap distribution has only
+    1,296 or 7,776 distinct points, and random draws from it move the interval's ends with
+    the seed; the full enumeration is the exact bootstrap distribution (Webb 2014, section 4).
+    Draws otherwise come from ``numpy.random.default_rng(seed)``.
     """
     rng = np.random.default_rng(seed)
     if n_clusters < WEBB_BELOW:
+        if 6**n_clusters <= n_boot:
+            idx = np.indices((6,) * n_clusters).reshape(n_clusters, -1)
+            return _WEBB_POINTS[idx], "Webb six-point (full enumeration)"
         v = rng.choice(_WEBB_POINTS, size=n_clusters * n_boot).reshape(n_clusters, n_boot)
         return v, "Webb six-point"
     if 2**n_clusters < n_boot:
