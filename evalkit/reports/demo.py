@@ -94,6 +94,9 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
             "data_source": f"Synthetic demo data for {row.area_name}, a fictional area in "
             f"{row.region} (evalkit.simulate, seed {seed}).",
             "synthetic": True,
+            "needs_data": (d / "needs.csv").as_posix(),
+            "needs_indicators": (d / "needs_indicators.csv").as_posix(),
+            "needs_benchmark": "NAT",
         }
         (d / "params" / f"{row.area_id}.yaml").write_text(_yaml_text(params), encoding="utf-8")
     return d / "params"
