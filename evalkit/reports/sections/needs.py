@@ -24,6 +24,7 @@ from __future__ import annotations
 import datetime
 import html
 import os
+import textwrap
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -188,8 +189,13 @@ def _fmt(value: Any, digits: int = 1) -> str:
 
 def _unit(row: Mapping[str, Any]) -> str:
     if row["statistic"] == "proportion" and float(row["multiplier"]) == 100:
-        return "%"
+        return "%"  # written without a space: 11.6%
     return f"per {float(row['multiplier']):,.0f}"
+
+
+def _with_unit(value: Any, row: Mapping[str, Any]) -> str:
+    unit = _unit(row)
+    return _fmt(value) + (unit if unit == "%" else f" {unit}")
 
 
 def _failed(a: NeedsAnalysis, section: str) -> page.Block:
@@ -241,11 +247,11 @@ def spine(a: NeedsAnalysis) -> Section:
             "Period": s["year"].astype(str),
             "Count": s["count"].round().astype(int),
             "Denominator": s["denominator"].round().astype(int),
-            "Value": [f"{_fmt(r['value'])} {_unit(r)}" for _, r in s.iterrows()],
+            "Value": [_with_unit(r["value"], r) for _, r in s.iterrows()],
             "95% interval": [
                 f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}" for _, r in s.iterrows()
             ],  # fmt: skip
-            "Benchmark": [f"{_fmt(r['benchmark'])} {_unit(r)}" for _, r in s.iterrows()],
+            "Benchmark": [_with_unit(r["benchmark"], r) for _, r in s.iterrows()],
             "Compared with benchmark": s["comparison"],
             "Trend (last 5 years)": s["trend"],
         }
@@ -356,7 +362,8 @@ def inequality(a: NeedsAnalysis) -> Section:
         keep = [not reg.hidden(f"v.{name}.q{int(q)}") for q in dv["decile"]]
         left_out += len(dv) - sum(keep)
         unit = _unit(a.summary.loc[name]) if name in a.summary.index else ""
-        sii_chart(dv[keep], row, ax=ax, title=row["label"][:60], unit=f" {unit}")
+        title = textwrap.shorten(str(row["label"]), 70, placeholder="...")
+        sii_chart(dv[keep], row, ax=ax, title=title, unit=f" {unit}")
     for ax in axes[n:]:
         ax.set_visible(False)
     words = "; ".join(f"{r['label']}: SII {_fmt(r['sii'])}, worse in {r['gap_worse_in']}"
