@@ -5,7 +5,8 @@ tables with :mod:`evalkit.needs` (the PHE indicator methods of :mod:`evalkit.ind
 declares every count the page shows in the page's disclosure register
 (:class:`evalkit.disclosure.Register`):
 
-- ``n.<indicator>`` the area's numerator in the latest year, ``d.<indicator>`` its denominator;
+- ``n.<indicator>`` the area's numerator in the latest year (denominators, such as births,
+  are not shown);
 - ``n.<indicator>.y<year>`` the numerator in earlier years (trend points);
 - ``n.<indicator>.q<decile>`` the numerator by deprivation decile (with ``n.<indicator>`` as
   their total, so a hidden decile cannot be worked out by subtraction).
@@ -154,7 +155,6 @@ def _declare(a: NeedsAnalysis) -> None:
     reg = a.register
     for name, row in a.summary.iterrows():
         reg.count(f"n.{name}", _int(row["count"]))
-        reg.count(f"d.{name}", _int(row["denominator"]))
         reg.derived(f"v.{name}", [f"n.{name}"])
         dv = a.deciles.get(name)
         if dv is not None and len(dv):
@@ -241,26 +241,22 @@ def spine(a: NeedsAnalysis) -> Section:
     from ...plots.needs import spine_chart
 
     reg, s = a.register, a.summary
+    value = "Value (95% interval)"
     table = pd.DataFrame(
         {
             "Indicator": s["label"],
-            "Period": s["year"].astype(str),
             "Count": s["count"].round().astype(int),
-            "Denominator": s["denominator"].round().astype(int),
-            "Value": [_with_unit(r["value"], r) for _, r in s.iterrows()],
-            "95% interval": [
-                f"{_fmt(r['ci_low'])} to {_fmt(r['ci_high'])}" for _, r in s.iterrows()
-            ],  # fmt: skip
+            value: [f"{_with_unit(r['value'], r)} ({_fmt(r['ci_low'])} to {_fmt(r['ci_high'])})"
+                    for _, r in s.iterrows()],
             "Benchmark": [_with_unit(r["benchmark"], r) for _, r in s.iterrows()],
-            "Compared with benchmark": s["comparison"],
-            "Trend (last 5 years)": s["trend"],
+            "Compared": s["comparison"],
+            "Trend": s["trend"],
         }
-    ).set_index("Indicator")
+    ).set_index("Indicator")  # fmt: skip
     hidden = pd.DataFrame(False, index=table.index, columns=table.columns)
     for i, name in enumerate(s.index):
-        hidden.iloc[i, 1] = reg.hidden(f"n.{name}")
-        hidden.iloc[i, 2] = reg.hidden(f"d.{name}")
-        for col in ("Value", "95% interval", "Compared with benchmark", "Trend (last 5 years)"):
+        hidden.iloc[i, 0] = reg.hidden(f"n.{name}")
+        for col in (value, "Compared", "Trend"):
             hidden.iloc[i, table.columns.get_loc(col)] = not a.shown(name)
     drawn = s[[a.shown(n) for n in s.index]]
     blocks: list[Any] = [
@@ -280,10 +276,10 @@ def spine(a: NeedsAnalysis) -> Section:
         blocks.append(page.figure(fig, alt=f"Spine chart of {len(drawn)} indicators. {words}.",
                                   caption="Spine chart: the area against the benchmark and "
                                   "the range of areas"))  # fmt: skip
-    blocks.append(report_table(table, caption=f"The area's indicators in {a.year}",
-                               hidden=hidden, count_cols=["Count", "Denominator"],
+    blocks.append(report_table(table, caption=f"The area's indicators in {a.year} (trend: the last five years)",
+                               hidden=hidden, count_cols=["Count"],
                                index=True))  # fmt: skip
-    counts = tuple(k for n in s.index for k in (f"n.{n}", f"d.{n}"))
+    counts = tuple(f"n.{n}" for n in s.index)
     return Section("spine", tuple(blocks), counts=counts)
 
 
