@@ -64,8 +64,8 @@ METHODS = {
     "phe_proportion, wilson_lower / wilson_upper).",
     "rate": "Crude rate with Byar's interval, exact Poisson below 10 events "
     "(PHEindicatormethods phe_rate, byars_lower / byars_upper).",
-    "dsr": "Directly standardised rate on the 2013 European Standard Population with Dobson's "
-    "interval; no value below 10 events (PHEindicatormethods calculate_dsr).",
+    "dsr": "Directly standardised rate on the data's standard population (such as the 2013 "
+    "European Standard Population) with Dobson's interval; no value below 10 events (PHEindicatormethods calculate_dsr).",
 }
 TREND_METHOD = {
     "proportion": "chi-square test for trend on the last five points",
@@ -307,11 +307,11 @@ def standardised(a: NeedsAnalysis) -> Section:
     blocks = (
         page.heading("Age-standardised rates"),
         page.paragraph(
-            "Where the data give age bands, rates are directly standardised to the 2013 "
-            "European Standard Population, so areas with older or younger populations can be "
-            "compared fairly. The crude rate (events per person, all ages together) is shown "
-            "beside it. Rates are per 100,000 women of the ages named; the benchmark's events "
-            "are not shown."
+            "Where the data give age bands, rates are directly standardised to the data's "
+            "standard population (such as the 2013 European Standard Population), so areas "
+            "with older or younger populations can be compared fairly. The crude rate (events per person, all ages together) is shown "
+            "beside it. Each rate is per the number of people its label names; the benchmark's "
+            "events are not shown."
         ),
         report_table(
             table,
