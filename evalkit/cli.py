@@ -226,7 +226,7 @@ def _render(
         close()
     for note in result.notes:
         _err(f"note: {note}.")
-    for page in result.pages:
+    for page in [*result.pages, *result.area_pages]:
         if page.status == "failed" and not page.output_problem:
             where = f" at cell {page.cell}" if page.cell else ""
             _err(f"{page.area_name} FAILED{where}: {page.error}")

@@ -16,12 +16,8 @@ def test_committed_demo_matches_the_generator(tmp_path, monkeypatch):
     fresh = sorted(
         p.relative_to(tmp_path) for p in (tmp_path / "data/demo").rglob("*") if p.is_file()
     )
-    # data/demo/needs*.csv come from evalkit.simulate_needs (checked in test_indicators_needs_data)
-    committed = sorted(
-        p.relative_to(ROOT)
-        for p in (ROOT / "data/demo").rglob("*")
-        if p.is_file() and not p.name.startswith("needs")
-    )
+    # data/demo/needs*.csv come from evalkit.simulate_needs, written by write_demo too
+    committed = sorted(p.relative_to(ROOT) for p in (ROOT / "data/demo").rglob("*") if p.is_file())
     assert fresh == committed
     for rel in fresh:
         assert (tmp_path / rel).read_bytes() == (ROOT / rel).read_bytes(), rel

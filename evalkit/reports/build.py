@@ -18,7 +18,14 @@ from .files import OutputLock, prepare_output
 from .index import write_index
 from .params import AreaJob, reliability_params, synthesis_params
 from .paths import template_path
-from .render import DEFAULT_TIMEOUT, AreaOutcome, id_sources, render_areas, render_page
+from .render import (
+    DEFAULT_TIMEOUT,
+    AreaOutcome,
+    id_sources,
+    render_area_pages,
+    render_areas,
+    render_page,
+)
 from .status import read_status
 
 __all__ = ["BuildResult", "build", "render_cross_area", "EXIT_OK", "EXIT_FAILED", "EXIT_USAGE"]
@@ -35,11 +42,13 @@ class BuildResult:
     pages: list[AreaOutcome]
     index: Path
     notes: list[str] = field(default_factory=list)
+    area_pages: list[AreaOutcome] = field(default_factory=list)  # needs assessments
 
     @property
     def failed(self) -> list[AreaOutcome]:
         """Areas and pages that failed."""
-        return [o for o in [*self.outcomes, *self.pages] if o.status == "failed"]
+        every = [*self.outcomes, *self.pages, *self.area_pages]
+        return [o for o in every if o.status == "failed"]
 
     @property
     def output_problems(self) -> list[AreaOutcome]:
@@ -168,10 +177,17 @@ def build(
             on_done=on_done,
             timeout=timeout,
         )
+        if on_page and any(j.params.get("needs_data") for j in jobs):
+            on_page("the needs assessments")
+        area_pages = render_area_pages(
+            jobs, out, n_jobs=n_jobs, force=force, executor=executor, timeout=timeout
+        )
         pages = (
             render_cross_area(jobs, out, force=force, timeout=timeout, on_page=on_page)
             if cross_area
             else []
         )
-        index = write_index(out, outcomes, pages=pages, sources=id_sources(jobs))
-    return BuildResult(outcomes, pages, index, notes)
+        index = write_index(
+            out, outcomes, pages=pages, sources=id_sources(jobs), area_pages=area_pages
+        )
+    return BuildResult(outcomes, pages, index, notes, area_pages)

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 from ..simulate import SYNTHETIC_NOTICE, demo
+from ..simulate_needs import write_needs
 
 __all__ = ["write_demo", "demo_exists"]
 
@@ -26,6 +27,9 @@ _README = """# Synthetic demo data
   evidence, barriers and priority actions (`action, owner, due_date, status`).
 - `truth.csv`: the true effects used to generate the data (`epds_dose_slope`: the known
   dose-response, EPDS points per session given the baseline score).
+- `needs.csv`, `needs_indicators.csv`: population indicators by area (and a national total
+  `NAT`), year, deprivation decile and age band, with their definitions, for the
+  needs-assessment pages (`evalkit.simulate_needs`).
 - `params/<area_id>.yaml`: the parameters of each area's report.
 
 Regenerate with `evalkit demo --regenerate`.
@@ -69,6 +73,7 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
     data["indicators"].to_csv(d / "indicators.csv", index=False)
     data["matrix"].to_csv(d / "matrix.csv", index=False)
     data["truth"].to_csv(d / "truth.csv", index=False, float_format="%.6f")
+    write_needs(d, n_areas=n_areas, seed=seed)  # the needs-assessment pages' data
     (d / "README.md").write_text(_README.format(notice=SYNTHETIC_NOTICE), encoding="utf-8")
     designs = ["comparison", "multilevel", "propensity", "comparison", "prepost"]
     starts = data["truth"].set_index("area_id")["breastfeeding_6_8_weeks_start_month"]
@@ -103,6 +108,9 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
             "planned_sessions": 8,
             "fidelity_prefix": "fidelity_",
             "eligible_indicator": "breastfeeding_6_8_weeks",
+            "needs_data": (d / "needs.csv").as_posix(),
+            "needs_indicators": (d / "needs_indicators.csv").as_posix(),
+            "needs_benchmark": "NAT",
         }
         (d / "params" / f"{row.area_id}.yaml").write_text(_yaml_text(params), encoding="utf-8")
     return d / "params"

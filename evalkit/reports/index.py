@@ -83,10 +83,12 @@ def index_html(
     *,
     pages: Sequence[Any] = (),
     title: str = "evalkit: area evaluation reports",
+    area_pages: Sequence[Any] = (),
 ) -> str:
     """The index page for ``entries`` (dicts of :class:`AreaOutcome` fields).
 
-    ``pages`` are the outcomes of the pages across areas (synthesis, reliability).
+    ``pages`` are the outcomes of the pages across areas (synthesis, reliability);
+    ``area_pages`` those of the pages beside each area's report (needs assessments).
     """
     failed = [e for e in entries if e.get("status") == "failed"]
     synthetic = any(e.get("synthetic") for e in entries)
@@ -100,6 +102,13 @@ def index_html(
     parts.append(f'<p class="summary">{html.escape(summary)}</p>')
     if pages:
         parts.append("<h2>Across areas</h2><ul>" + "".join(_page_link(p) for p in pages) + "</ul>")
+    if area_pages:
+        parts.append(
+            "<h2>Needs assessments</h2><p>Where each area is starting from: its population's "
+            "needs, with the public-health indicator methods.</p><ul>"
+            + "".join(_page_link(p) for p in area_pages)
+            + "</ul>"
+        )
     parts.append("<h2>Area reports</h2>")
     rows = "".join(_row(e) for e in entries)
     parts.append(
@@ -156,6 +165,7 @@ def write_index(
     *,
     pages: Sequence[AreaOutcome] = (),
     sources: Sequence[tuple[str, str]] = (),
+    area_pages: Sequence[AreaOutcome] = (),
 ) -> Path:
     """Write ``index.html`` listing every area in ``status.json`` (this run's first).
 
@@ -176,7 +186,7 @@ def write_index(
     entries = _listed(
         [status[k] for k in order if k in status], out, set(order[: len(outcomes or [])])
     )
-    text = index_html(entries, pages=pages)
+    text = index_html(entries, pages=pages, area_pages=area_pages)
     problems = check_page(text, id_sources=sources, cwd=os.getcwd())
     if problems:
         raise OutputError("index.html was not written: " + "; ".join(problems))

@@ -184,6 +184,19 @@ class AreaParams(BaseModel):
         description="indicator in the indicators file whose denominator over the last 12 "
         "months is the eligible population (e.g. births), or empty",
     )
+    needs_data: str = Field(
+        "",
+        description="population indicators by area, year and deprivation decile for the "
+        "needs-assessment page (.csv or .xlsx), or empty for no page",
+    )
+    needs_indicators: str = Field(
+        "",
+        description="the needs indicators' definitions: label, statistic, multiplier, "
+        "polarity, standardised, source (.csv or .xlsx)",
+    )
+    needs_benchmark: str = Field(
+        "NAT", min_length=1, description="the area_id the needs page compares with"
+    )
 
     _split = field_validator("covariates", mode="before")(
         classmethod(lambda cls, v: _split_list(v))
@@ -224,7 +237,7 @@ class AreaParams(BaseModel):
             raise ValueError("must be a .csv, .xlsx or .sav file")
         return v
 
-    @field_validator("indicators", "matrix")
+    @field_validator("indicators", "matrix", "needs_data", "needs_indicators")
     @classmethod
     def _table_suffix(cls, v: str) -> str:
         if v:
@@ -246,7 +259,9 @@ class AreaParams(BaseModel):
         return v
 
     # keys whose values are input files: hashed for the cache, checked for existence
-    FILE_KEYS: ClassVar[tuple[str, ...]] = ("records", "indicators", "matrix", "plan")
+    FILE_KEYS: ClassVar[tuple[str, ...]] = (
+        "records", "indicators", "matrix", "plan", "needs_data", "needs_indicators"
+    )  # fmt: skip
 
 
 def template_parameter_names() -> list[str]:
@@ -393,9 +408,16 @@ def _check_one(
             f"{where}: key 'indicator': is empty but 'indicators' names a file "
             "(say which indicator to report)"
         )
+    if model.needs_data and not model.needs_indicators:
+        problems.append(
+            f"{where}: key 'needs_indicators': is empty but 'needs_data' names a file "
+            "(name the file that defines the needs indicators)"
+        )
     if len(problems) > before:
         return None
     _check_columns(model, where, problems)
+    if len(problems) == before and model.needs_data:
+        _check_needs(model, where, problems)
     if len(problems) == before:
         _check_records(model, where, problems, enough_data)
     if model.plan or model.deviations:
@@ -496,6 +518,8 @@ def _header(path: str) -> list[str] | str:
 _TABLE_COLUMNS = {
     "indicators": ("area_id", "indicator", "month", "numerator", "denominator"),
     "matrix": ("area", "partner", "element", "level", "date"),
+    "needs_data": ("area_id", "indicator", "year", "decile", "numerator", "denominator"),
+    "needs_indicators": ("indicator", "label", "statistic", "multiplier", "polarity"),
 }
 
 
@@ -514,6 +538,26 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
                 + ", ".join(repr(c) for c in lacking)
                 + f" (needed: {', '.join(needed)})"
             )
+
+
+def _check_needs(model: AreaParams, where: str, problems: list[str]) -> None:
+    """The needs data hold the area and the benchmark, and define every indicator they use."""
+    from .inputs import read_table
+
+    data, meta = read_table(model.needs_data), read_table(model.needs_indicators)
+    areas = set(data["area_id"].astype(str))
+    for key, value in (("area_id", model.area_id), ("needs_benchmark", model.needs_benchmark)):
+        if value not in areas:
+            problems.append(
+                f"{where}: key {key!r}: {value!r} is not an area_id of {model.needs_data} "
+                "(needed for the needs-assessment page; allowed: an area_id in that file)"
+            )
+    unknown = sorted(set(data["indicator"].astype(str)) - set(meta["indicator"].astype(str)))
+    if unknown:
+        problems.append(
+            f"{where}: key 'needs_indicators': {model.needs_indicators} does not define "
+            f"indicator(s) {', '.join(map(repr, unknown[:10]))} used in {model.needs_data}"
+        )
 
 
 def _check_records(model: AreaParams, where: str, problems: list[str], enough_data: bool) -> None:

@@ -61,6 +61,10 @@ __all__ = [
     "render_areas",
     "render_one",
     "render_page",
+    "render_area_pages",
+    "area_page_jobs",
+    "AreaPage",
+    "AREA_PAGES",
     "RESULTS_MIME",
     "source_digest",
     "id_sources",
@@ -707,3 +711,109 @@ def render_page(
         return AreaOutcome(**render_one(task))
     finally:
         shutil.rmtree(kernel_root, ignore_errors=True)
+
+
+# -- pages beside each area's report (the needs assessment) -----------------------------------------
+
+
+@dataclass(frozen=True)
+class AreaPage:
+    """A page rendered per area beside its report, when the area names ``requires``."""
+
+    suffix: str  # areas/<area_id>-<suffix>.html
+    template: str  # in templates/
+    requires: str  # the parameter that turns the page on (a file, or empty for no page)
+    keys: tuple[str, ...]  # the parameters the template takes
+    title: str  # "<area name>: <title>"
+
+
+#: every per-area page besides the area report
+AREA_PAGES = (
+    AreaPage(
+        "needs",
+        "needs_assessment.ipynb",
+        "needs_data",
+        ("area_id", "area_name", "needs_data", "needs_indicators", "needs_benchmark",
+         "suppression_threshold", "data_source", "synthetic"),
+        "needs assessment",
+    ),
+)  # fmt: skip
+
+
+def area_page_jobs(jobs: Sequence[AreaJob], spec: AreaPage) -> list[AreaJob]:
+    """One job per area that asks for the page: its own parameters and input files only,
+    so its cache key changes with what the page reads (``area_id`` is ``<id>-<suffix>``)."""
+    from .params import AreaParams
+
+    out = []
+    for job in jobs:
+        if not job.params.get(spec.requires):
+            continue
+        params = {k: job.params[k] for k in spec.keys if k in job.params}
+        files = [params[k] for k in spec.keys if k in AreaParams.FILE_KEYS and params.get(k)]
+        out.append(AreaJob(f"{job.area_id}-{spec.suffix}", job.source, params, files))
+    return out
+
+
+def render_area_pages(
+    jobs: Sequence[AreaJob],
+    out: str | os.PathLike[str],
+    *,
+    n_jobs: int | None = None,
+    force: bool = False,
+    executor: Executor | None = None,
+    timeout: int = DEFAULT_TIMEOUT,
+    on_done: Callable[[AreaOutcome], None] | None = None,
+) -> list[AreaOutcome]:
+    """Render every page of :data:`AREA_PAGES` for the areas that ask for it, as
+    ``areas/<area_id>-<suffix>.html``, with the area reports' isolation, cache, scans (each
+    page is scanned for its area's person IDs) and atomic writes. The outcomes are not
+    merged into ``status.json`` (which lists areas); the index lists them on their own.
+    """
+    from .files import prepare_output
+
+    out = prepare_output(Path(out).resolve(), ("areas", "notebooks"))
+    outcomes: dict[str, AreaOutcome] = {}
+    tasks = []
+    kernel_root = tempfile.mkdtemp(prefix="evalkit-kernel-")
+    try:
+        for spec in AREA_PAGES:
+            template = template_path(spec.template)
+            parents = {f"{j.area_id}-{spec.suffix}": j for j in jobs}
+            for job in area_page_jobs(jobs, spec):
+                key, html = _cache_key(job, template), f"areas/{job.area_id}.html"
+                name = f"{job.params.get('area_name', job.area_id)}: {spec.title}"
+                if not force and _is_current(out, html, key):
+                    outcomes[job.area_id] = AreaOutcome(
+                        job.area_id, name, "cached", source=job.source, html=html,
+                        synthetic=bool(job.params.get("synthetic")),
+                    )  # fmt: skip
+                    continue
+                tasks.append(
+                    _task(
+                        job.area_id,
+                        job.params,
+                        source=job.source,
+                        template=template,
+                        out=out,
+                        key=key,
+                        html=html,
+                        title=name,
+                        timeout=timeout,
+                        kernel_root=kernel_root,
+                        sources=id_sources([parents[job.area_id]]),
+                    )  # fmt: skip
+                )
+
+        def report(result: AreaOutcome) -> None:
+            outcomes[result.area_id] = result
+            if on_done:
+                on_done(result)
+
+        if tasks:
+            workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
+            _run_tasks(tasks, workers=workers, executor=executor, report=report)
+    finally:
+        shutil.rmtree(kernel_root, ignore_errors=True)
+    order = [j.area_id for spec in AREA_PAGES for j in area_page_jobs(jobs, spec)]
+    return [outcomes[k] for k in order if k in outcomes]

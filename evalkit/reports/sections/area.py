@@ -14,6 +14,7 @@ text (which stays in ``analysis.found`` for the notebook).
 from __future__ import annotations
 
 import datetime
+import html
 import os
 from typing import Any
 
@@ -148,6 +149,10 @@ def summary(a: AreaAnalysis) -> Section:
     blocks: list[Any] = [page.title(p["area_name"], f"Evaluation report · {title}")]
     if p["synthetic"]:
         blocks.append(page.synthetic_banner())
+    if p.get("needs_data"):  # the needs-assessment page beside this report (evalkit render)
+        blocks.append(page.Block(f'<p>Where the area is starting from: see its <a href="'
+                                 f'{html.escape(p["area_id"])}-needs.html">needs assessment</a>.'
+                                 "</p>"))  # fmt: skip
     if a.problem:
         lines = [f"This area's results could not be estimated: {a.problem}."]
         blocks.append(page.summary_box(lines, heading_text="Summary"))
