@@ -162,17 +162,12 @@ def _kernel_manager_class() -> type:
         start_kernel = _async_start_kernel
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            # Always this interpreter (the one evalkit is installed in), whatever
-            # kernel specs the machine has; no IPython history database.
-            return [
-                sys.executable,
-                "-m",
-                "ipykernel_launcher",
-                "-f",
-                os.path.realpath(self.connection_file),
-                "--HistoryManager.enabled=False",
-                *(extra_arguments or []),
-            ]
+            # Always this interpreter (the one evalkit is installed in), whatever kernel
+            # specs the machine has; no IPython history database. The kernel is forked
+            # from this worker's kernel factory (imports already paid) where possible.
+            from .kernels import kernel_command
+
+            return kernel_command(os.path.realpath(self.connection_file), extra_arguments or [])
 
     return IPCKernelManager
 
