@@ -28,7 +28,14 @@ import tempfile
 import threading
 from typing import Any
 
-__all__ = ["factory_socket", "kernel_command", "stop_factory", "PRELOADED"]
+__all__ = [
+    "factory_socket",
+    "factory_lost",
+    "kernel_command",
+    "stop_factory",
+    "WorkerLost",
+    "PRELOADED",
+]
 
 #: modules the factory imports before it forks kernels
 PRELOADED = (
@@ -78,6 +85,15 @@ while True:
             os._exit(code if code >= 0 else 128 - code)
 """
 
+
+class WorkerLost(RuntimeError):
+    """The kernel factory, part of the worker's process tree, died during an area.
+
+    Handled as the death of the worker itself: the area is tried again once in a
+    fresh worker.
+    """
+
+
 _lock = threading.Lock()
 _factory: subprocess.Popen | None = None
 _socket: str | None = None
@@ -118,6 +134,11 @@ def factory_socket() -> str | None:
         return path
 
 
+def factory_lost() -> bool:
+    """True when this process started a factory and it has died (it is restarted on next use)."""
+    return _factory is not None and _factory.poll() is not None
+
+
 def stop_factory() -> None:
     """Stop this process's factory (its kernels go with it)."""
     global _factory, _socket
@@ -149,6 +170,17 @@ def kernel_command(connection_file: str, extra: list[str]) -> list[str]:
 # -- the factory process --------------------------------------------------------------------------
 
 
+def _die_with_parent() -> None:
+    """Linux: the kernel is killed when its factory dies (however it dies)."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, 9)  # PR_SET_PDEATHSIG, SIGKILL
+    except (OSError, AttributeError):
+        pass
+
+
 def _child(conn: Any, request: dict[str, Any], listener: Any, others: list[Any]) -> None:
     """In the forked kernel: become a clean ipykernel process and run until shut down."""
     import signal
@@ -159,6 +191,7 @@ def _child(conn: Any, request: dict[str, Any], listener: Any, others: list[Any])
         for sig in (signal.SIGCHLD, signal.SIGINT, signal.SIGTERM, signal.SIGPIPE):
             signal.signal(sig, signal.SIG_DFL)
         os.setpgid(0, 0)
+        _die_with_parent()
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
             os.dup2(devnull, fd)
@@ -202,6 +235,7 @@ def _serve(path: str) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker; it stops us
     kernels: dict[Any, int] = {}  # launcher connection -> kernel pid
     buffers: dict[Any, bytes] = {}
+    children: set[int] = set()  # every kernel not yet reaped
     sys.stdout.write("ready\n")
     sys.stdout.flush()
     stdin = sys.stdin.fileno()
@@ -241,6 +275,7 @@ def _serve(path: str) -> None:
                             others = [c for c in buffers if c is not conn]
                             _child(conn, json.loads(line), listener, others)
                         kernels[conn] = pid
+                        children.add(pid)
                     elif line.startswith(b"sig "):
                         try:
                             os.kill(kernels[conn], int(line[4:]))
@@ -248,13 +283,14 @@ def _serve(path: str) -> None:
                             pass
             # reap kernels that ended and tell their launchers
             by_pid = {pid: conn for conn, pid in kernels.items()}
-            while by_pid:
+            while children:
                 try:
                     pid, status = os.waitpid(-1, os.WNOHANG)
                 except ChildProcessError:
                     break
                 if pid == 0:
                     break
+                children.discard(pid)
                 conn = by_pid.pop(pid, None)
                 if conn is not None:
                     code = os.waitstatus_to_exitcode(status)
@@ -267,10 +303,11 @@ def _serve(path: str) -> None:
         for conn in list(buffers):
             end(conn)
         listener.close()
-        try:
-            os.unlink(path)
-        except OSError:
-            pass
+        for remove in (os.unlink, os.rmdir):
+            try:
+                remove(path if remove is os.unlink else os.path.dirname(path))
+            except OSError:
+                pass
 
 
 if __name__ == "__main__":
