@@ -131,7 +131,7 @@ def stages(param_file: Path) -> dict[str, float]:
     from evalkit.reports import checks, kernels
     from evalkit.reports.export import to_html
     from evalkit.reports.paths import template_path
-    from evalkit.reports.render import _ipc_manager  # noqa: PLC2701 - the engine's own manager
+    from evalkit.reports.render import kernel_manager_class
 
     os.chdir(ROOT)
     params = yaml.safe_load(param_file.read_text())
@@ -142,11 +142,11 @@ def stages(param_file: Path) -> dict[str, float]:
     import papermill as pm
 
     nb = nbformat.read(template_path(), as_version=4)
-    nb.cells.insert(0, nbformat.v4.new_code_cell(_TIMER))
-    nb.cells.append(nbformat.v4.new_code_cell(_REPORT))
+    nb.cells.insert(0, nbformat.v4.new_code_cell(_TIMER, metadata={"tags": []}))
+    nb.cells.append(nbformat.v4.new_code_cell(_REPORT, metadata={"tags": []}))
     nb = pm.parameterize.parameterize_notebook(nb, params)
 
-    client = NotebookClient(nb, kernel_manager_class=_ipc_manager(), timeout=600)
+    client = NotebookClient(nb, kernel_manager_class=kernel_manager_class(), timeout=600)
 
     async def go() -> tuple[float, float]:
         t0 = time.perf_counter()
@@ -177,6 +177,14 @@ def stages(param_file: Path) -> dict[str, float]:
     }
 
 
+class Rows(list):
+    """The figures, printed as they come (a long run cut short still shows what it has)."""
+
+    def append(self, row: tuple[str, str]) -> None:
+        super().append(row)
+        print(f"{row[0]:<58}  {row[1]}", flush=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--areas", type=int, default=20)
@@ -193,7 +201,7 @@ def main() -> None:
     n = len(params)
     work = Path(tempfile.mkdtemp(prefix="evalkit-bench-"))
     ek = [str(BIN / "evalkit"), "render", *map(str, params), "--quiet", "--no-synthesis"]
-    rows: list[tuple[str, str]] = []
+    rows = Rows()
     try:
         t_ek, peak20 = run([*ek, "--out", str(work / "ek"), "--force"], memory=True)
         rows.append(
@@ -252,9 +260,6 @@ def main() -> None:
         rows.append((f"peak memory, {n}-area render", f"{peak20 / 2**30:7.2f} GB"))
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    width = max(len(r[0]) for r in rows)
-    for name, value in rows:
-        print(f"{name:<{width}}  {value}")
     print(f"load average at the end {os.getloadavg()}")
 
 

@@ -65,6 +65,7 @@ __all__ = [
     "RESULTS_MIME",
     "source_digest",
     "id_sources",
+    "kernel_manager_class",
 ]
 
 #: seconds one cell may run before its area fails (``evalkit render --timeout``)
@@ -174,7 +175,8 @@ def _kernel_manager_class() -> type:
 
 
 @functools.lru_cache(maxsize=1)
-def _ipc_manager() -> type:
+def kernel_manager_class() -> type:
+    """The engine's kernel manager (IPC sockets, kernels forked from the factory), for nbclient."""
     return _kernel_manager_class()
 
 
@@ -363,7 +365,7 @@ def _execute(pm: Any, task: dict[str, Any], tmp_nb: Path, params: dict, timeout:
         request_save_on_cell_execute=False,
         start_timeout=120,
         execution_timeout=timeout,
-        kernel_manager_class=_ipc_manager(),
+        kernel_manager_class=kernel_manager_class(),
         cwd=cwd,
     )
 
