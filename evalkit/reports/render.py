@@ -71,6 +71,10 @@ __all__ = [
 #: seconds one cell may run before its area fails (``evalkit render --timeout``)
 DEFAULT_TIMEOUT = 600
 
+#: seconds to wait for a cell's outputs after its reply (nbclient's default of 4 s drops
+#: outputs without a word when the machine is loaded)
+IOPUB_TIMEOUT = 60
+
 #: errors that mean the output folder, not the area, is at fault
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
 
@@ -295,10 +299,13 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
         outcome.cell = _code_cell_number(failed_nb, exc.cell_index) if failed_nb else None
         outcome.cell = outcome.cell or exc.exec_count
         fail(f"{exc.ename}: {_first_line(exc.evalue)}")
-    except CellTimeoutError:
+    except CellTimeoutError as exc:
         failed_nb = _read_or_none(tmp_nb)
         outcome.cell = _code_cell_number(failed_nb, _running_cell(failed_nb)) if failed_nb else None
-        fail(f"a cell ran longer than the time limit of {timeout} s (evalkit render --timeout)")
+        if "IOPub" in str(exc):
+            fail(f"a cell's outputs did not arrive within {IOPUB_TIMEOUT} s of its end")
+        else:
+            fail(f"a cell ran longer than the time limit of {timeout} s (evalkit render --timeout)")
     except DeadKernelError:
         if factory_lost():  # the worker's own process tree was hit: as a dead worker
             tmp_nb.unlink(missing_ok=True)
@@ -367,6 +374,10 @@ def _execute(pm: Any, task: dict[str, Any], tmp_nb: Path, params: dict, timeout:
         execution_timeout=timeout,
         kernel_manager_class=kernel_manager_class(),
         cwd=cwd,
+        # A cell's outputs may trail its reply on a busy machine: wait for them, and
+        # fail the area rather than publish a report with outputs silently missing.
+        iopub_timeout=IOPUB_TIMEOUT,
+        raise_on_iopub_timeout=True,
     )
 
 
