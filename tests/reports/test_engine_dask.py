@@ -58,7 +58,8 @@ def test_dask_render_equals_the_process_pool_render(tmp_path, monkeypatch, clien
     for area in ("X01", "X02", "X03"):
         a = (tmp_path / "local" / "areas" / f"{area}.html").read_text()
         b = (tmp_path / "dask" / "areas" / f"{area}.html").read_text()
-        assert "rows:" in b and "data:image/png;base64" in b
+        nb = (tmp_path / "dask" / "notebooks" / f"{area}.ipynb").read_text()
+        assert "rows:" in b and "data:image/png;base64" in b, nb[:3000]
         assert date_free(a) == date_free(b)
         for kind in (".json", ".sha256"):  # the record, and the client's cache key
             name = f"areas/{area}{kind}"
