@@ -212,8 +212,22 @@ def run_on_dask(
         key = f"evalkit-{task['area_id']}-{run}-{attempt}"
         return client.submit(render_shipped, ship(task), key=key, pure=False)
 
-    futures = {submit(t, 0): (t, 0) for t in tasks}
-    pending = as_completed(list(futures))
+    # At most as many areas in flight as the cluster has worker threads (counted again as
+    # workers come and go), so a worker never holds a queued area besides the one it is
+    # rendering, and losing it counts against that one area only.
+    waiting = [(t, 0) for t in tasks]
+    futures: dict[Any, tuple[dict[str, Any], int]] = {}
+    pending = as_completed()
+
+    def top_up() -> None:
+        slots = max(1, sum(client.nthreads().values()))
+        while waiting and len(futures) < slots:
+            task, attempt = waiting.pop(0)
+            fut = submit(task, attempt)
+            futures[fut] = (task, attempt)
+            pending.add(fut)
+
+    top_up()
     try:
         for fut in pending:
             task, attempt = futures.pop(fut)
@@ -223,9 +237,8 @@ def run_on_dask(
                 outcome = worker_failure(task, _LOST)
             except WorkerLost:  # the worker's kernel factory died: as a lost worker
                 if attempt == 0:
-                    retry = submit(task, 1)
-                    futures[retry] = (task, 1)
-                    pending.add(retry)
+                    waiting.insert(0, (task, 1))
+                    top_up()
                     continue
                 outcome = worker_failure(task, _LOST)
             except Exception as exc:  # noqa: BLE001 - a task that failed outside render_one
@@ -233,6 +246,7 @@ def run_on_dask(
             else:
                 outcome = land(task, result)
             report(outcome)
+            top_up()
     except BaseException:  # Ctrl-C: cancel what has not finished
         client.cancel(list(futures))
         raise
