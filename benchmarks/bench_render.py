@@ -207,12 +207,13 @@ def main() -> None:
     ek = [str(BIN / "evalkit"), "render", *map(str, params), "--quiet", "--no-synthesis"]
     rows = Rows()
     try:
-        t_ek, peak20 = run([*ek, "--out", str(work / "ek"), "--force"], memory=True)
-        rows.append(
-            (f"evalkit render --force, {n} areas", f"{t_ek:7.1f} s  ({t_ek / n:.2f} s/area)")
-        )
-        t_cached, _ = run([*ek, "--out", str(work / "ek")])
-        rows.append((f"evalkit render, {n} areas all cached", f"{t_cached:7.2f} s"))
+        t_ek, peak20 = 0.0, 0
+        if "evalkit" not in skip:
+            t_ek, peak20 = run([*ek, "--out", str(work / "ek"), "--force"], memory=True)
+            per_area = f"{t_ek:7.1f} s  ({t_ek / n:.2f} s/area)"
+            rows.append((f"evalkit render --force, {n} areas", per_area))
+            t_cached, _ = run([*ek, "--out", str(work / "ek")])
+            rows.append((f"evalkit render, {n} areas all cached", f"{t_cached:7.2f} s"))
         if "naive" not in skip and t_ek:
             t_naive = naive_loop(params, work)
             rows.append(
