@@ -126,7 +126,6 @@ def stages(param_file: Path) -> dict[str, float]:
 
     import nbformat
     import yaml
-    from nbclient import NotebookClient
 
     from evalkit.reports import checks, kernels
     from evalkit.reports.export import to_html
@@ -144,22 +143,34 @@ def stages(param_file: Path) -> dict[str, float]:
     nb = nbformat.read(template_path(), as_version=4)
     nb.cells.insert(0, nbformat.v4.new_code_cell(_TIMER, metadata={"tags": []}))
     nb.cells.append(nbformat.v4.new_code_cell(_REPORT, metadata={"tags": []}))
-    for cell in nb.cells:
-        cell.metadata.setdefault("tags", [])
-    nb = pm.parameterize.parameterize_notebook(nb, params)
+    folder = Path(tempfile.mkdtemp(prefix="evalkit-stages-"))
+    nbformat.write(nb, folder / "in.ipynb")
 
-    client = NotebookClient(nb, kernel_manager_class=kernel_manager_class(), timeout=600)
-
-    async def go() -> tuple[float, float]:
+    async def ready_time() -> float:
+        km = kernel_manager_class()()
         t0 = time.perf_counter()
-        async with client.async_setup_kernel():
-            ready = time.perf_counter() - t0
-            t1 = time.perf_counter()
-            for i, cell in enumerate(client.nb.cells):
-                await client.async_execute_cell(cell, i)
-            return ready, time.perf_counter() - t1
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        await kc.wait_for_ready(timeout=120)
+        took = time.perf_counter() - t0
+        kc.stop_channels()
+        await km.shutdown_kernel(now=True)
+        return took
 
-    ready, cells = asyncio.run(go())
+    ready = asyncio.run(ready_time())
+    t1 = time.perf_counter()
+    nb = pm.execute_notebook(
+        str(folder / "in.ipynb"),
+        str(folder / "out.ipynb"),
+        parameters=params,
+        kernel_manager_class=kernel_manager_class(),
+        progress_bar=False,
+        cwd=str(ROOT),
+    )
+    run_all = time.perf_counter() - t1
+    cells = sum(c.metadata.get("papermill", {}).get("duration") or 0 for c in nb.cells)
+    shutil.rmtree(folder, ignore_errors=True)
     figures = 0.0
     for o in nb.cells[-1].outputs:
         if o.get("name") == "stdout" and "FIGURE_SECONDS" in o["text"]:
@@ -173,6 +184,7 @@ def stages(param_file: Path) -> dict[str, float]:
         "factory start (once per worker)": factory,
         "kernel ready (forked)": ready,
         "cells (all, incl. figures)": cells,
+        "  kernel start + cells + save (papermill)": run_all,
         "  of which figures (savefig)": figures,
         "export (HTML + ID/path checks)": export,
         "page size (MB)": len(html.encode()) / 1e6,
