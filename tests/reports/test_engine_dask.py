@@ -46,6 +46,13 @@ def date_free(html: str) -> str:
     """The page without its date line and the random ID papermill gives its injected cell
     (which differs between any two runs, local or not)."""
     html = re.sub(r"cell-id=[0-9a-f-]+", "cell-id=ID", html)
+    # ipykernel may send one print as one or two stream messages (timing): join them
+    html = re.sub(
+        r"</pre>\s*</div>\s*</div>\s*<div class=\"jp-OutputArea-child\">\s*"
+        r"<div class=\"jp-OutputPrompt[^>]*>\s*</div>\s*<div class=\"jp-RenderedText[^>]*>\s*<pre>",
+        "",
+        html,
+    )
     return re.sub(r"Rendered \d{4}-\d{2}-\d{2}\.", "Rendered DATE.", html)
 
 
