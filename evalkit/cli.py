@@ -186,8 +186,11 @@ def _render(
     with_synthesis: bool = True,
     timeout: int = 600,
     wait: float = 10.0,
+    scheduler: str | None = None,
+    dask_workers: int | None = None,
 ) -> int:
     from .reports.build import build
+    from .reports.executors import dask_client
     from .reports.params import load_jobs
 
     _first_run_help(params)
@@ -202,19 +205,21 @@ def _render(
     on_start, on_done, close = _progress_callbacks(quiet)
     t0 = time.perf_counter()
     try:
-        result = build(
-            area_jobs,
-            out,
-            template=template,
-            n_jobs=jobs,
-            force=force,
-            timeout=timeout,
-            cross_area=with_synthesis,
-            wait=wait,
-            on_start=on_start,
-            on_done=on_done,
-            on_page=lambda what: _err(f"Rendering {what} ..."),
-        )
+        with dask_client(scheduler, dask_workers) as client:
+            result = build(
+                area_jobs,
+                out,
+                template=template,
+                n_jobs=jobs,
+                force=force,
+                timeout=timeout,
+                cross_area=with_synthesis,
+                wait=wait,
+                executor=client,
+                on_start=on_start,
+                on_done=on_done,
+                on_page=lambda what: _err(f"Rendering {what} ..."),
+            )
     except EvalkitError as exc:
         close()
         _fail_input(exc)
@@ -251,6 +256,28 @@ def _render(
         )
     typer.echo(f"Index: {result.index}")
     return result.exit_code
+
+
+# Where the areas run (both names are fixed: checks outside the tests call them).
+_Scheduler = Annotated[
+    str | None,
+    typer.Option(
+        "--scheduler",
+        metavar="ADDRESS",
+        help="Render the areas on an existing Dask cluster, e.g. tcp://HOST:8786 "
+        "(needs evalkit\\[dask]).",
+    ),
+]
+_DaskWorkers = Annotated[
+    int | None,
+    typer.Option(
+        "--dask-workers",
+        min=1,
+        metavar="N",
+        help="Render the areas on a local Dask cluster of N worker processes "
+        "(needs evalkit\\[dask]).",
+    ),
+]
 
 
 @app.command()
@@ -300,6 +327,8 @@ def render(
             "output folder, before stopping.",
         ),
     ] = 10.0,
+    scheduler: _Scheduler = None,
+    dask_workers: _DaskWorkers = None,
 ) -> None:
     """Render one HTML report per area, a cross-area synthesis and an index.
 
@@ -313,8 +342,31 @@ def render(
     were not usable (a one-line error says why); 130 interrupted (Ctrl-C).
     """
     raise typer.Exit(
-        _render(params, out, jobs, force, template, quiet, synthesis, timeout=timeout, wait=wait)
+        _render(
+            params,
+            out,
+            jobs,
+            force,
+            template,
+            quiet,
+            synthesis,
+            timeout=timeout,
+            wait=wait,
+            scheduler=_one_engine(scheduler, dask_workers),
+            dask_workers=dask_workers,
+        )
     )
+
+
+def _one_engine(scheduler: str | None, dask_workers: int | None) -> str | None:
+    if scheduler is not None and dask_workers is not None:
+        _fail_input(
+            ParameterError(
+                "give --scheduler (an existing cluster) or --dask-workers (a local one), not both",
+                key="--scheduler",
+            )
+        )
+    return scheduler
 
 
 @app.command()
@@ -381,14 +433,40 @@ def demo(
     regenerate: Annotated[
         bool, typer.Option(help="Generate the synthetic data again even if present.")
     ] = False,
+    areas: Annotated[
+        int,
+        typer.Option(
+            "--areas",
+            min=1,
+            max=999,
+            metavar="N",
+            help="How many synthetic areas (a national run has about 175). Other than 20, "
+            "--data defaults to data/demo-N, so the committed 20-area demo is left alone.",
+        ),
+    ] = 20,
+    scheduler: _Scheduler = None,
+    dask_workers: _DaskWorkers = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Report failures only.")] = False,
 ) -> None:
-    """Generate the synthetic 20-area demo (if missing) and render its reports and index."""
+    """Generate the synthetic demo (if missing) and render its reports and index."""
     from .reports.demo import demo_exists, write_demo
 
-    if regenerate or not demo_exists(data):
-        _err(f"Generating the synthetic demo data in {data} ...")
-        write_demo(data)
-    code = _render([data / "params"], out, jobs, force, None, quiet=False)
+    engine = _one_engine(scheduler, dask_workers)
+    if areas != 20 and data == Path("data/demo"):
+        data = Path(f"data/demo-{areas}")
+    if regenerate or not demo_exists(data, n_areas=areas):
+        _err(f"Generating the synthetic demo data ({areas} areas) in {data} ...")
+        write_demo(data, n_areas=areas)
+    code = _render(
+        [data / "params"],
+        out,
+        jobs,
+        force,
+        None,
+        quiet=quiet,
+        scheduler=engine,
+        dask_workers=dask_workers,
+    )
     typer.echo(f"Open {os.path.join(out, 'index.html')} in a browser.")
     raise typer.Exit(code)
 

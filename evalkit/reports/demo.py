@@ -1,20 +1,35 @@
-"""Write the synthetic 20-area demo to disk: data files and one parameter file per area."""
+"""Write the synthetic demo to disk: data files and one parameter file per area.
+
+The committed demo has 20 areas (``data/demo``). ``evalkit demo --areas N`` makes
+any number (a national run has about 175): areas after the 20th are further
+fictional areas from the same generator (names like "Birchmere North").
+"""
 
 from __future__ import annotations
 
 import json
 from pathlib import Path
 
-from ..simulate import SYNTHETIC_NOTICE, demo
+import pandas as pd
+
+from ..simulate import (
+    DEMO_AREA_NAMES,
+    SYNTHETIC_NOTICE,
+    demo,
+    demo_area_records,
+    demo_areas,
+    demo_indicators,
+    demo_matrix,
+)
 from ..simulate_needs import write_needs
 
-__all__ = ["write_demo", "demo_exists"]
+__all__ = ["write_demo", "demo_exists", "demo_data"]
 
 _README = """# Synthetic demo data
 
 {notice}
 
-- `areas.csv`: the 20 fictional areas.
+- `areas.csv`: the {n} fictional areas.
 - `records/<area_id>.csv`: person-level records (one row per parent): ID, setting, service
   (`treated` = 1) or comparison (0), covariates, and item answers before and after to an
   EPDS-like 10-item 0-3 scale (`epds_pre_1..10`, `epds_post_1..10`; item scores, higher =
@@ -36,14 +51,63 @@ Regenerate with `evalkit demo --regenerate`.
 """
 
 
-def demo_exists(data_dir: str | Path) -> bool:
-    """True when the demo's data and parameter files are all there."""
+def demo_exists(data_dir: str | Path, *, n_areas: int | None = None) -> bool:
+    """True when the demo's data and parameter files are all there (``n_areas`` of them)."""
     d = Path(data_dir)
-    return (
-        (d / "areas.csv").exists()
-        and (d / "params").is_dir()
-        and any((d / "params").glob("*.yaml"))
+    if not ((d / "areas.csv").exists() and (d / "params").is_dir()):
+        return False
+    found = len(list((d / "params").glob("*.yaml")))
+    return found > 0 if n_areas is None else found == n_areas
+
+
+#: how areas after the 20th are named: a tree name and a quarter
+_QUARTERS = ["North", "South", "East", "West", "Upper", "Lower", "Greater", "Little", "Old"]
+
+
+def _area_names(n_areas: int) -> list[str]:
+    names = list(DEMO_AREA_NAMES[:n_areas])
+    for i in range(len(names), n_areas):
+        base = DEMO_AREA_NAMES[i % len(DEMO_AREA_NAMES)]
+        k = i // len(DEMO_AREA_NAMES) - 1
+        quarter = _QUARTERS[k % len(_QUARTERS)]
+        names.append(f"{base} {quarter}" + (f" {k // len(_QUARTERS) + 1}" if k >= 9 else ""))
+    return names
+
+
+def demo_data(n_areas: int = 20, *, seed: int = 2026) -> dict[str, object]:
+    """The synthetic demo in memory, for any number of areas (see :func:`evalkit.simulate.demo`).
+
+    Examples
+    --------
+    >>> d = demo_data(22)
+    >>> list(d["areas"]["area_name"][19:])
+    ['Thornbeam', 'Alderbrook Vale North', 'Birchmere North']
+    """
+    if n_areas <= len(DEMO_AREA_NAMES):
+        return demo(n_areas=n_areas, seed=seed)
+    base = demo_areas(n_areas=len(DEMO_AREA_NAMES), seed=seed)
+    areas = pd.DataFrame(
+        {
+            "area_id": [f"A{a + 1:02d}" for a in range(n_areas)],
+            "area_name": _area_names(n_areas),
+            "region": [base["region"].iloc[a % len(base)] for a in range(n_areas)],
+        }
     )
+    made = [demo_area_records(a, seed=seed) for a in range(n_areas)]
+    records = {truth["area_id"]: df for df, truth in made}
+    truths = [truth for _, truth in made]
+    indicators, indicator_truth = demo_indicators(n_areas=n_areas, seed=seed)
+    values = ["start_month", "level_change_logodds"]
+    wide = indicator_truth.pivot(index="area_id", columns="indicator", values=values)
+    wide.columns = [f"{ind}_{what}" for what, ind in wide.columns]
+    truth = pd.DataFrame(truths).merge(wide.reset_index(), on="area_id")
+    return {
+        "areas": areas,
+        "records": records,
+        "indicators": indicators,
+        "matrix": demo_matrix(n_areas=n_areas, seed=seed),
+        "truth": truth,
+    }
 
 
 def _yaml_text(params: dict[str, object]) -> str:
@@ -64,9 +128,11 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
     evalkit runs from, so run evalkit from the same folder afterwards.
     """
     d = Path(data_dir)
-    data = demo(n_areas=n_areas, seed=seed)
+    data = demo_data(n_areas, seed=seed)
     (d / "records").mkdir(parents=True, exist_ok=True)
     (d / "params").mkdir(parents=True, exist_ok=True)
+    for old in (d / "params").glob("A*.yaml"):  # a previous demo of another size
+        old.unlink()
     data["areas"].to_csv(d / "areas.csv", index=False)
     for area_id, df in data["records"].items():
         df.to_csv(d / "records" / f"{area_id}.csv", index=False)
@@ -74,7 +140,9 @@ def write_demo(data_dir: str | Path = "data/demo", *, n_areas: int = 20, seed: i
     data["matrix"].to_csv(d / "matrix.csv", index=False)
     data["truth"].to_csv(d / "truth.csv", index=False, float_format="%.6f")
     write_needs(d, n_areas=n_areas, seed=seed)  # the needs-assessment pages' data
-    (d / "README.md").write_text(_README.format(notice=SYNTHETIC_NOTICE), encoding="utf-8")
+    (d / "README.md").write_text(
+        _README.format(notice=SYNTHETIC_NOTICE, n=n_areas), encoding="utf-8"
+    )
     designs = ["comparison", "multilevel", "propensity", "comparison", "prepost"]
     starts = data["truth"].set_index("area_id")["breastfeeding_6_8_weeks_start_month"]
     for i, row in enumerate(data["areas"].itertuples()):

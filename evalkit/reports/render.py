@@ -38,7 +38,6 @@ import logging
 import os
 import shutil
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -50,6 +49,7 @@ from typing import Any
 
 from .._version import __version__
 from .files import atomic_write, now, os_reason
+from .kernels import WorkerLost, factory_lost
 from .params import AreaJob, file_digest
 from .paths import html_template_dir, template_path
 from .record import RESULTS_MIME, extract_results, record_json
@@ -60,6 +60,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "render_areas",
     "render_one",
+    "worker_failure",
     "render_page",
     "render_area_pages",
     "area_page_jobs",
@@ -68,10 +69,15 @@ __all__ = [
     "RESULTS_MIME",
     "source_digest",
     "id_sources",
+    "kernel_manager_class",
 ]
 
 #: seconds one cell may run before its area fails (``evalkit render --timeout``)
 DEFAULT_TIMEOUT = 600
+
+#: seconds to wait for a cell's outputs after its reply (nbclient's default of 4 s drops
+#: outputs without a word when the machine is loaded)
+IOPUB_TIMEOUT = 60
 
 #: errors that mean the output folder, not the area, is at fault
 _OUTPUT_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
@@ -176,23 +182,19 @@ def _kernel_manager_class() -> type:
         start_kernel = _async_start_kernel
 
         def format_kernel_cmd(self, extra_arguments: list[str] | None = None) -> list[str]:
-            # Always this interpreter (the one evalkit is installed in), whatever
-            # kernel specs the machine has; no IPython history database.
-            return [
-                sys.executable,
-                "-m",
-                "ipykernel_launcher",
-                "-f",
-                os.path.realpath(self.connection_file),
-                "--HistoryManager.enabled=False",
-                *(extra_arguments or []),
-            ]
+            # Always this interpreter (the one evalkit is installed in), whatever kernel
+            # specs the machine has; no IPython history database. The kernel is forked
+            # from this worker's kernel factory (imports already paid) where possible.
+            from .kernels import kernel_command
+
+            return kernel_command(os.path.realpath(self.connection_file), extra_arguments or [])
 
     return IPCKernelManager
 
 
 @functools.lru_cache(maxsize=1)
-def _ipc_manager() -> type:
+def kernel_manager_class() -> type:
+    """The engine's kernel manager (IPC sockets, kernels forked from the factory), for nbclient."""
     return _kernel_manager_class()
 
 
@@ -311,11 +313,17 @@ def render_one(task: dict[str, Any]) -> dict[str, Any]:
         outcome.cell = _code_cell_number(failed_nb, exc.cell_index) if failed_nb else None
         outcome.cell = outcome.cell or exc.exec_count
         fail(f"{exc.ename}: {_first_line(exc.evalue)}")
-    except CellTimeoutError:
+    except CellTimeoutError as exc:
         failed_nb = _read_or_none(tmp_nb)
         outcome.cell = _code_cell_number(failed_nb, _running_cell(failed_nb)) if failed_nb else None
-        fail(f"a cell ran longer than the time limit of {timeout} s (evalkit render --timeout)")
+        if "IOPub" in str(exc):
+            fail(f"a cell's outputs did not arrive within {IOPUB_TIMEOUT} s of its end")
+        else:
+            fail(f"a cell ran longer than the time limit of {timeout} s (evalkit render --timeout)")
     except DeadKernelError:
+        if factory_lost():  # the worker's own process tree was hit: as a dead worker
+            tmp_nb.unlink(missing_ok=True)
+            raise WorkerLost(area_id) from None
         failed_nb = _read_or_none(tmp_nb)
         outcome.cell = _code_cell_number(failed_nb, _running_cell(failed_nb)) if failed_nb else None
         fail("the Python kernel running the notebook stopped abruptly (killed, or out of memory)")
@@ -378,8 +386,12 @@ def _execute(pm: Any, task: dict[str, Any], tmp_nb: Path, params: dict, timeout:
         request_save_on_cell_execute=False,
         start_timeout=120,
         execution_timeout=timeout,
-        kernel_manager_class=_ipc_manager(),
+        kernel_manager_class=kernel_manager_class(),
         cwd=cwd,
+        # A cell's outputs may trail its reply on a busy machine: wait for them, and
+        # fail the area rather than publish a report with outputs silently missing.
+        iopub_timeout=IOPUB_TIMEOUT,
+        raise_on_iopub_timeout=True,
     )
 
 
@@ -445,7 +457,8 @@ def _task(
     }
 
 
-def _worker_failure(task: dict[str, Any], error: str) -> AreaOutcome:
+def worker_failure(task: dict[str, Any], error: str) -> AreaOutcome:
+    """The outcome of an area whose worker failed (its previous report, if any, is kept)."""
     result = AreaOutcome(
         task["area_id"],
         task["params"].get("area_name", task["area_id"]),
@@ -482,16 +495,22 @@ def _isolated(task: dict[str, Any]) -> AreaOutcome:
     pool = _new_pool(1)
     try:
         return AreaOutcome(**pool.submit(render_one, task).result())
-    except BrokenProcessPool:
-        return _worker_failure(
+    except (BrokenProcessPool, WorkerLost):
+        return worker_failure(
             task,
             "the process rendering this area stopped abruptly (killed, or out of memory), "
             "also when it was tried again on its own",
         )
     except Exception as exc:  # noqa: BLE001 - anything else a worker can raise
-        return _worker_failure(task, f"worker failed: {type(exc).__name__}: {exc}")
+        return worker_failure(task, f"worker failed: {type(exc).__name__}: {exc}")
     finally:
         pool.shutdown()
+
+
+def _is_dask(executor: Any) -> bool:
+    return type(executor).__module__.split(".")[0] == "distributed" and hasattr(
+        executor, "scheduler_info"
+    )
 
 
 def _run_tasks(
@@ -507,6 +526,11 @@ def _run_tasks(
     ``BrokenProcessPool``. Those areas run again, each in a fresh process of its own,
     so the one that kills its worker fails alone (after this one retry).
     """
+    if _is_dask(executor):
+        from .executors import run_on_dask
+
+        run_on_dask(tasks, executor, report)
+        return
     own = executor is None
     pool = _new_pool(workers) if own else executor
     broken: list[dict[str, Any]] = []
@@ -516,11 +540,11 @@ def _run_tasks(
             task = futures[fut]
             try:
                 result = AreaOutcome(**fut.result())
-            except BrokenProcessPool:
+            except (BrokenProcessPool, WorkerLost):
                 broken.append(task)
                 continue
             except Exception as exc:  # noqa: BLE001 - a worker that failed in another way
-                result = _worker_failure(task, f"worker failed: {type(exc).__name__}: {exc}")
+                result = worker_failure(task, f"worker failed: {type(exc).__name__}: {exc}")
             report(result)
     except BaseException:  # Ctrl-C: stop our workers rather than wait for them
         if own:
@@ -577,8 +601,10 @@ def render_areas(
     force
         Render even when an area's report is up to date.
     executor
-        Any :class:`concurrent.futures.Executor` (e.g. Dask's ``client.get_executor()``);
-        a process pool of ``n_jobs`` workers by default.
+        Any :class:`concurrent.futures.Executor`, or a Dask ``distributed.Client``
+        (each area then runs on a worker from its shipped inputs; this process alone
+        writes the output folder, see :mod:`evalkit.reports.executors`); a process
+        pool of ``n_jobs`` workers by default.
     on_start, on_done
         Progress callbacks: ``on_start(to_render, cached)`` once, ``on_done(outcome)``
         per area as it finishes.
