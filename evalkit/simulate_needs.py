@@ -28,7 +28,7 @@ import numpy as np
 import pandas as pd
 
 from .indicators import standard_population
-from .simulate import SYNTHETIC_NOTICE, demo_areas
+from .simulate import SYNTHETIC_NOTICE
 
 __all__ = [
     "NEEDS_NOTICE",
@@ -155,14 +155,15 @@ def needs_data(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
         standard_population`` (whole numbers; ``standard_population`` is empty where
         ``ageband == "all"``).
     """
-    areas = demo_areas(n_areas=n_areas, seed=seed)
+    # the demo's area codes (A01, A02, ...), for any number of areas (evalkit demo --areas N)
+    area_ids = [f"A{a + 1:02d}" for a in range(n_areas)]
     esp = standard_population("esp2013").set_index("ageband")["esp2013"]
     rng = np.random.default_rng([seed, 14])
     deciles = np.arange(1, 11)
     # position 0 (least deprived) .. 1 (most deprived)
     depriv = (10 - deciles) / 9
     rows = []
-    for area in areas["area_id"]:
+    for area in area_ids:
         births = rng.integers(1800, 6500)
         # how deprived the area is: weights tilt towards the high (most deprived) deciles
         tilt = rng.normal(0, 0.9)
