@@ -189,3 +189,46 @@ def test_forest_plot_draws_the_reports_interval_and_funnel_plot_the_studies(synt
     fig = funnel_plot(s.meta)
     pts = [c for c in fig.axes[0].collections if c.get_label() == "studies"][0].get_offsets()
     assert np.asarray(pts)[:, 0] == pytest.approx(list(s.meta.yi))
+
+
+def test_plan_status_and_level_distribution_across_areas(tmp_path):
+    """Issue 17: the synthesis says which areas deviated, and shows levels per element."""
+    import json
+
+    from evalkit.reports.sections import synthesis as syn
+
+    base = {"area_name": "A", "outcome_tool": "epds", "design": "comparison"}
+    plans = [
+        {"registered": True, "locked": True, "locked_on": "2026-01-15", "followed": True,
+         "deviations": []},
+        {"registered": True, "locked": True, "locked_on": "2026-02-01", "followed": False,
+         "deviations": ["design"]},
+        None,
+    ]  # fmt: skip
+    for i, plan in enumerate(plans):
+        rec = {**base, "area_id": f"X{i}", "area_name": f"Area {i}", "plan": plan}
+        (tmp_path / f"X{i}.json").write_text(json.dumps(rec))
+    s = syn.SynthesisAnalysis(
+        params={}, register=None, areas_register=None, found=None,
+        records=[json.loads(p.read_text()) for p in sorted(tmp_path.glob("*.json"))],
+    )  # fmt: skip
+    lines = syn.plan_status(s)
+    assert lines == [
+        "Area 0: followed its plan locked on 2026-01-15.",
+        "Area 1: deviated from its plan locked on 2026-02-01 (design; the reasons are in its "
+        "report).",
+    ]
+
+
+def test_maturity_section_shows_levels_per_element_across_areas():
+    from pathlib import Path
+
+    from evalkit.reports.sections import synthesis as syn
+
+    matrix = Path(__file__).resolve().parents[2] / "data" / "demo" / "matrix.csv"
+    s = syn.SynthesisAnalysis(
+        params={"matrix": str(matrix)}, register=None, areas_register=None, found=None, records=[]
+    )
+    html = "".join(b.html for b in syn.maturity_matrix(s).blocks)
+    assert "Levels of each element across areas" in html
+    assert "the most mature element is" in html and "Counts of areas" in html

@@ -668,9 +668,17 @@ def maturity_matrix(s: SynthesisAnalysis) -> Section:
     if not s.params["matrix"]:
         return Section("maturity_matrix")
     from ... import matrix as mx
-    from ...plots.matrix import plot_heatmap
+    from ...plots.matrix import plot_heatmap, plot_level_distribution
 
     ratings = mx.read_ratings(s.params["matrix"])
+    dist = mx.level_distribution(ratings)
+    rated = dist.assign(weighted=dist["level"] * dist["n_areas"]).groupby("label", sort=False)
+    mean = (rated["weighted"].sum() / rated["n_areas"].sum()).dropna().sort_values()
+    words = []
+    if len(mean) >= 2:
+        words.append(f"On average across areas, the most mature element is {mean.index[-1]} "
+                     f"(level {mean.iloc[-1]:.1f}) and the least mature {mean.index[0]} "
+                     f"(level {mean.iloc[0]:.1f}).")  # fmt: skip
     return Section("maturity_matrix", (
         page.heading("Maturity matrix across areas"),
         page.paragraph("Average self-assessed level (1 basic to 5 mature) for each dimension, "
@@ -678,7 +686,33 @@ def maturity_matrix(s: SynthesisAnalysis) -> Section:
         page.figure(plot_heatmap(ratings, scope="dimension"),
                     alt="Heat map of the average maturity level for Plan, Lead, Deliver and "
                         "Evaluate in every area.", caption="Darker cells are more mature."),
+        page.heading("Levels of each element across areas", level=3),
+        page.paragraph("For each element, how many areas are at each level (each area's "
+                       "partners' median, at its latest assessment). " + " ".join(words)),
+        page.figure(plot_level_distribution(dist),
+                    alt="Stacked bars: for each maturity-matrix element, the number of areas at "
+                        "each level from 1 to 5. " + " ".join(words),
+                    caption="Counts of areas, not of people."),
     ))  # fmt: skip
+
+
+def plan_status(s: SynthesisAnalysis) -> list[str]:
+    """One line per area with a registered analysis plan: followed, or which keys deviated."""
+    lines = []
+    for r in s.records:
+        plan = r.get("plan") or {}
+        if not plan.get("registered"):
+            continue
+        name = r.get("area_name") or r.get("area_id")
+        if not plan.get("locked"):
+            lines.append(f"{name}: the analysis plan was not locked.")
+        elif plan.get("deviations"):
+            keys = ", ".join(str(k) for k in plan["deviations"])
+            lines.append(f"{name}: deviated from its plan locked on {plan.get('locked_on')} "
+                         f"({keys}; the reasons are in its report).")  # fmt: skip
+        else:
+            lines.append(f"{name}: followed its plan locked on {plan.get('locked_on')}.")
+    return lines
 
 
 def methods(s: SynthesisAnalysis) -> Section:
@@ -706,11 +740,29 @@ def methods(s: SynthesisAnalysis) -> Section:
     ]
     p = s.pooled
     if p is not None and len(p):
-        named = [f"{a}: {m}" for a, m in zip(p["Area"], p["se_method"]) if m]
+        words = {
+            "wild": "restricted wild cluster bootstrap (few settings)",
+            "CR2": "cluster-robust (CR2) with Satterthwaite degrees of freedom",
+            "CR1": "cluster-robust (CR1)",
+            "HC3": "heteroskedasticity-robust (HC3)",
+        }
+        named = [
+            f"{a}: {words.get(str(m), str(m))}"
+            for a, m in zip(p["Area"], p["se_method"])
+            if isinstance(m, str) and m and m.lower() != "nan"
+        ]
         if named:
             blocks.append(page.paragraph("How each area's standard error was computed, as its "
                                          "report says:"))  # fmt: skip
             blocks.append(page.bullets(named))
+    plans = plan_status(s)
+    unplanned = len(s.records) - len(plans)
+    blocks.append(page.paragraph(
+        "Analysis plans: " + (f"{len(plans)} area(s) registered a plan before seeing their "
+                              "outcomes." if plans else "no area registered an analysis plan.")
+        + (f" {unplanned} area(s) had none." if plans and unplanned else "")))  # fmt: skip
+    if plans:
+        blocks.append(page.bullets(plans))
     blocks.append(page.paragraph(
         f"Made with evalkit {__version__} on {datetime.date.today():%d %B %Y}. Counts under "
         f"{threshold} are suppressed (shown as c), and counts hidden on an area's own page are "
