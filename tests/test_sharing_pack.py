@@ -332,7 +332,7 @@ def test_unreadable_source(demo_dir, tmp_path):
     ]
     res = _run(args)
     assert res.exit_code == 2
-    assert "maternity.xlsx" in res.output and "could not be read" in res.output
+    assert "maternity.xlsx" in res.output and "is not an Excel workbook" in res.output
     missing = _run([*args[:3], f"maternity={tmp_path / 'nope.csv'}", *args[4:]])
     assert (
         missing.exit_code == 2 and "nope.csv" in missing.output and "no such file" in missing.output

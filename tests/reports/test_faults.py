@@ -11,9 +11,11 @@ import contextlib
 import errno
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -516,8 +518,9 @@ def test_ctrl_c_leaves_no_kernel_folders(tmp_path):
     """Item 12: ``evalkit-kernel-*`` folders remained in the temporary folder after SIGINT."""
     areas(tmp_path, 1)
     template = tiny_template(tmp_path, "time.sleep(120)")
-    scratch = tmp_path / "tmp"
-    scratch.mkdir()
+    # a short folder: multiprocessing's forkserver puts an AF_UNIX socket under TMPDIR, and
+    # pytest's nested tmp_path (with xdist's popen-gwN) can pass the 107-byte socket path limit
+    scratch = Path(tempfile.mkdtemp(prefix="ek-", dir="/tmp"))
     env = {**os.environ, "PYTHONPATH": str(ROOT), "TMPDIR": str(scratch)}
     cmd = [
         sys.executable,
@@ -553,3 +556,4 @@ def test_ctrl_c_leaves_no_kernel_folders(tmp_path):
     assert proc.returncode == 130 and "Interrupted." in output, output
     assert list(scratch.glob("evalkit-kernel-*")) == []
     assert not (tmp_path / "out" / LOCK_NAME).exists()
+    shutil.rmtree(scratch, ignore_errors=True)
