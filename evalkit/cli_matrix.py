@@ -9,14 +9,12 @@ Errors a user can cause print one clear message on stderr and exit with code 2.
 
 from __future__ import annotations
 
-import functools
-from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from .errors import EvalkitError
+from .cli_tools import friendly_errors
 
 __all__ = ["matrix_app", "template", "check"]
 
@@ -26,22 +24,8 @@ matrix_app = typer.Typer(
 )
 
 
-def _friendly(func: Callable) -> Callable:
-    """Turn an EvalkitError into one message on stderr and exit code 2."""
-
-    @functools.wraps(func)
-    def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return func(*args, **kwargs)
-        except EvalkitError as exc:
-            typer.echo(f"error: {exc}", err=True)
-            raise typer.Exit(code=2) from None
-
-    return wrapper
-
-
 @matrix_app.command("template")
-@_friendly
+@friendly_errors
 def template(
     out: Annotated[Path, typer.Option("--out", "-o", help="The workbook to write (.xlsx).")],
     framework: Annotated[
@@ -74,7 +58,7 @@ def template(
 
 
 @matrix_app.command("check")
-@_friendly
+@friendly_errors
 def check(
     files: Annotated[list[Path], typer.Argument(help="Filled workbooks or ratings tables.")],
     framework: Annotated[

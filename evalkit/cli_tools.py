@@ -20,7 +20,7 @@ import typer
 
 from .errors import DataError, EvalkitError, ParameterError
 
-__all__ = ["tools_app", "list_tools", "show", "score"]
+__all__ = ["tools_app", "list_tools", "show", "score", "friendly_errors"]
 
 tools_app = typer.Typer(
     help="The measurement tools evalkit can score (SDQ, EPDS, WEMWBS, SWEMWBS, PHQ-9, GAD-7, "
@@ -29,7 +29,7 @@ tools_app = typer.Typer(
 )
 
 
-def _friendly(func: Callable) -> Callable:
+def friendly_errors(func: Callable) -> Callable:
     """Turn an EvalkitError into one message on stderr and exit code 2."""
 
     @functools.wraps(func)
@@ -134,7 +134,7 @@ def _write_replacing(result: Any, out: Path, write: Callable[[Any, Path], Any]) 
 
 
 @tools_app.command("list")
-@_friendly
+@friendly_errors
 def list_tools() -> None:
     """List the tools shipped with evalkit."""
     from . import tools
@@ -145,7 +145,7 @@ def list_tools() -> None:
 
 
 @tools_app.command("show")
-@_friendly
+@friendly_errors
 def show(
     name: Annotated[
         str, typer.Argument(help="A tool name (see 'evalkit tools list') or a spec .yaml")
@@ -155,7 +155,7 @@ def show(
     typer.echo(_tool(name).describe())
 
 
-@_friendly
+@friendly_errors
 def score(
     name: Annotated[
         str, typer.Argument(help="Tool name ('evalkit tools list') or your spec .yaml")
