@@ -661,6 +661,18 @@ def _rows_of_table(path: Path) -> list[tuple[str, dict[str, Any]]]:
     else:
         table = pd.read_excel(path, dtype=str, keep_default_na=False)
     table.columns = [str(c).strip() for c in table.columns]
+    known = set(AreaParams.model_fields)
+    if "area_id" not in table.columns and not known & set(table.columns):
+        # a data file (records, indicators) given where a table of areas was expected
+        shown = ", ".join(list(table.columns)[:6]) + (", ..." if len(table.columns) > 6 else "")
+        raise ParameterError(
+            f"not a table of areas: none of its columns ({shown}) is a parameter; a data "
+            "file goes in the 'records' (or 'indicators', 'matrix') key of an area's "
+            "parameters",
+            file=str(path),
+            expected="one row per area with columns area_id, area_name, records, ... "
+            "(evalkit init makes one)",
+        )
     rows = []
     for i, (_, row) in enumerate(table.iterrows()):
         values = {k: v.strip() if isinstance(v, str) else v for k, v in row.items()}
@@ -724,6 +736,9 @@ def load_jobs(
         if path.suffix.lower() in TABLE_SUFFIXES:
             try:
                 entries = _rows_of_table(path)
+            except ParameterError as exc:
+                problems.extend(exc.problems)
+                continue
             except Exception as exc:  # noqa: BLE001 - any unreadable table is one problem line
                 problems.append(f"{path}: cannot read the table ({exc})")
                 continue

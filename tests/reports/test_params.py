@@ -162,3 +162,9 @@ def test_unsupported_file_type(area_folder):
     other.write_text("hello")
     (line,) = problems_of([other])
     assert "not a parameter file" in line
+
+
+def test_a_data_file_given_as_a_table_of_areas_is_one_clear_problem(area_folder):
+    # a records file passed to validate/render by mistake gave one problem per cell
+    (line,) = problems_of([area_folder / "records" / "X01.csv"])
+    assert "not a table of areas" in line and "'records'" in line and "X01.csv" in line
