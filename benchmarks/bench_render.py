@@ -1,8 +1,10 @@
 """The render engine's figures, side by side in one run (issue 12).
 
-1. the 20-area demo: ``evalkit render --force`` against the naive loop, area after area:
+1. the 20-area demo: ``evalkit render --force --no-synthesis`` against the naive loop, which
+   renders the same pages (each area's report and its needs-assessment page) one by one:
        papermill templates/area_report.ipynb X.ipynb -f params/X.yaml
        jupyter nbconvert --to html --no-input X.ipynb
+       (the same for templates/needs_assessment.ipynb with the needs parameters)
    target: evalkit at least 8x faster;
 2. one area, stage by stage: kernel ready, cells, figures (savefig), export (HTML + checks);
 3. a national run: ``evalkit demo --areas 175`` (target < 3 min on 2 cores, peak memory of
@@ -98,25 +100,31 @@ def run(cmd: list[str], *, memory: bool = False) -> tuple[float, int]:
 
 
 def naive_loop(params: list[Path], work: Path) -> float:
+    """The same pages as ``evalkit render --no-synthesis``: each area's report and, for an
+    area with needs data, its needs-assessment page; papermill, then nbconvert, one by one."""
+    import yaml
+
+    from evalkit.reports.render import AREA_PAGES
+
     t0 = time.perf_counter()
-    (work / "naive").mkdir()
+    folder = work / "naive"
+    folder.mkdir()
+    quiet = {"cwd": ROOT, "check": True, "capture_output": True}
     for p in params:
-        nb = work / "naive" / f"{p.stem}.ipynb"
-        quiet = {"cwd": ROOT, "check": True, "capture_output": True}
-        subprocess.run(
-            [
-                str(BIN / "papermill"),
-                "templates/area_report.ipynb",
-                str(nb),
-                "-f",
-                str(p),
-                "--no-progress-bar",
-            ],
-            **quiet,
-        )
-        subprocess.run(
-            [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], **quiet
-        )
+        pages = [("area_report.ipynb", p, p.stem)]
+        values = yaml.safe_load(p.read_text())
+        for spec in AREA_PAGES:
+            if values.get(spec.requires):
+                own = folder / f"{p.stem}-{spec.suffix}.yaml"
+                own.write_text(yaml.safe_dump({k: values[k] for k in spec.keys if k in values}))
+                pages.append((spec.template, own, f"{p.stem}-{spec.suffix}"))
+        for template, values_file, name in pages:
+            nb = folder / f"{name}.ipynb"
+            papermill = [str(BIN / "papermill"), f"templates/{template}", str(nb)]
+            subprocess.run([*papermill, "-f", str(values_file), "--no-progress-bar"], **quiet)
+            subprocess.run(
+                [str(BIN / "jupyter"), "nbconvert", "--to", "html", "--no-input", str(nb)], **quiet
+            )
     return time.perf_counter() - t0
 
 

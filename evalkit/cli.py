@@ -192,16 +192,23 @@ def _render(
     from .reports.build import build
     from .reports.executors import dask_client
     from .reports.params import load_jobs
+    from .reports.render import is_up_to_date
 
     _first_run_help(params)
-    try:
-        # an area with too few people renders its short "cannot be estimated" page while the
-        # others render; `evalkit validate` still reports it
-        area_jobs = load_jobs(params, enough_data=False)
-    except EvalkitError as exc:
-        _fail_input(exc)
     if template is not None and not template.is_file():
         _fail_input(ParameterError(f"template not found: {template}", key="--template"))
+    try:
+        # an area with too few people renders its short "cannot be estimated" page while the
+        # others render (`evalkit validate` still reports it); an area whose report is up
+        # to date was checked when it was rendered: its data files (unchanged, or the
+        # report would not be) are not read again
+        area_jobs = load_jobs(
+            params,
+            enough_data=False,
+            skip_data=None if force else lambda job: is_up_to_date(job, out, template),
+        )
+    except EvalkitError as exc:
+        _fail_input(exc)
     on_start, on_done, close = _progress_callbacks(quiet)
     t0 = time.perf_counter()
     try:

@@ -8,6 +8,7 @@ repair (a lost ``status.json``, the lock of a run that no longer exists).
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
@@ -21,10 +22,12 @@ from .paths import template_path
 from .render import (
     DEFAULT_TIMEOUT,
     AreaOutcome,
+    PageSpec,
+    WorkerPool,
     id_sources,
     render_area_pages,
     render_areas,
-    render_page,
+    render_pages,
 )
 from .status import read_status
 
@@ -70,50 +73,52 @@ def render_cross_area(
     force: bool = False,
     timeout: int = DEFAULT_TIMEOUT,
     on_page: Callable[[str], None] | None = None,
+    executor: Executor | None = None,
 ) -> list[AreaOutcome]:
     """Render the pages that draw on every area: the synthesis and the tool's reliability.
 
-    Each page is scanned for the person IDs of every area before it is written.
+    Each page is scanned for the person IDs of every area before it is written. With the
+    run's :class:`~evalkit.reports.render.WorkerPool` they render side by side.
     """
     out = Path(out)
-    sources = id_sources(jobs)
-    pages = []
+    specs = []
     results = sorted((out / "areas").glob("*.json"))
     if results:
-        if on_page:
-            on_page("the cross-area synthesis")
-        pages.append(
-            render_page(
+        specs.append(
+            PageSpec(
                 "synthesis",
-                out,
-                template=template_path("synthesis_report.ipynb"),
-                params=synthesis_params(jobs, out),
-                inputs=results,
-                title="Cross-area synthesis",
-                force=force,
-                timeout=timeout,
-                sources=sources,
+                template_path("synthesis_report.ipynb"),
+                synthesis_params(jobs, out),
+                results,
+                "Cross-area synthesis",
             )
         )
+        if on_page:
+            on_page("the cross-area synthesis")
     rel = reliability_params(jobs, out)
     if rel is not None:
         name = rel["tool"].upper()
-        if on_page:
-            on_page(f"the reliability of the {name} across areas")
-        pages.append(
-            render_page(
+        specs.append(
+            PageSpec(
                 "reliability",
-                out,
-                template=template_path("reliability_report.ipynb"),
-                params=rel,
-                inputs=[p for a in rel["areas"] if (p := out / "areas" / f"{a}.json").exists()],
-                title=f"Reliability of the {name} across areas",
-                force=force,
-                timeout=timeout,
-                sources=sources,
+                template_path("reliability_report.ipynb"),
+                rel,
+                [p for a in rel["areas"] if (p := out / "areas" / f"{a}.json").exists()],
+                f"Reliability of the {name} across areas",
             )
         )
-    return pages
+        if on_page:
+            on_page(f"the reliability of the {name} across areas")
+    if not specs:
+        return []
+    return render_pages(
+        specs,
+        out,
+        force=force,
+        timeout=timeout,
+        sources=id_sources(jobs),
+        executor=executor,
+    )
 
 
 def build(
@@ -157,7 +162,10 @@ def build(
     """
     out = prepare_output(out, ("areas", "notebooks"))
     notes: list[str] = []
-    with OutputLock(out, wait=wait) as lock:
+    # one pool for the whole run: each worker starts its kernel factory once
+    own = WorkerPool(n_jobs or os.cpu_count() or 1) if executor is None else None
+    with OutputLock(out, wait=wait) as lock, own or contextlib.nullcontext():
+        executor = own or executor
         if lock.took_over is not None:
             notes.append(
                 f"took over the lock of an earlier run (process {lock.took_over}) that "
@@ -183,7 +191,9 @@ def build(
             jobs, out, n_jobs=n_jobs, force=force, executor=executor, timeout=timeout
         )
         pages = (
-            render_cross_area(jobs, out, force=force, timeout=timeout, on_page=on_page)
+            render_cross_area(
+                jobs, out, force=force, timeout=timeout, on_page=on_page, executor=executor
+            )
             if cross_area
             else []
         )

@@ -14,7 +14,7 @@ from typing import Any
 from .._version import __version__
 from .paths import html_template_dir
 
-__all__ = ["to_html", "strip_for_report", "house_css"]
+__all__ = ["to_html", "strip_for_report", "house_css", "prepare"]
 
 
 @functools.lru_cache(maxsize=1)
@@ -30,6 +30,11 @@ def _exporter() -> Any:
         embed_images=True,
     )
     return exporter
+
+
+def prepare() -> None:
+    """Build the exporter now (a process that forks workers does it once for all of them)."""
+    _exporter()
 
 
 @functools.lru_cache(maxsize=1)

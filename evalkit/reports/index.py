@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .._version import __version__
-from ..simulate import SYNTHETIC_NOTICE
+from ..notices import SYNTHETIC_NOTICE
 from .export import house_css
 from .files import OutputError, atomic_write, now, os_reason
 from .render import AreaOutcome
@@ -177,7 +177,7 @@ def write_index(
     OutputError
         The page shows a person ID or a local path, or the folder cannot be written.
     """
-    from .checks import check_page
+    from .checks import ScanMemo
 
     out = Path(out)
     status = read_status(out).entries
@@ -187,7 +187,11 @@ def write_index(
         [status[k] for k in order if k in status], out, set(order[: len(outcomes or [])])
     )
     text = index_html(entries, pages=pages, area_pages=area_pages)
-    problems = check_page(text, id_sources=sources, cwd=os.getcwd())
+    # "Rendered now" and "Up to date" in one form: an index a fully cached run writes is
+    # the one the run before it wrote and scanned
+    problems = ScanMemo(out, sources, os.getcwd()).check(
+        text, canonical=lambda t: t.replace(_LABEL["rendered"], _LABEL["cached"])
+    )
     if problems:
         raise OutputError("index.html was not written: " + "; ".join(problems))
     path = out / "index.html"

@@ -52,7 +52,28 @@ PRELOADED = (
     "evalkit.plots",
     "evalkit.tables",
     "evalkit.reports.page",
+    # what the templates import besides (found by listing a kernel's modules after an area)
+    "evalkit.reports.sections",
+    "evalkit.reports.sections.needs",
+    "evalkit.reports.sections.synthesis",
+    "evalkit.reports.sections.reliability",
+    "evalkit.describe",
+    "evalkit.disclosure",
+    "evalkit.evidence",
+    "evalkit.implementation",
+    "evalkit.matrix",
+    "evalkit.narrative",
+    "evalkit.needs",
+    "evalkit.plan",
+    "evalkit.power",
+    "evalkit.tools",
+    "matplotlib.backends.backend_agg",
+    "PIL.PngImagePlugin",
+    # the kernel itself
     "ipykernel.kernelapp",
+    "ipykernel.ipkernel",
+    "ipykernel.zmqshell",
+    "ipykernel.debugger",  # imports debugpy (a third of a kernel's start when paid per kernel)
 )
 
 # The launcher jupyter_client starts as "the kernel": stdlib only, no site-packages.
@@ -212,6 +233,34 @@ def _child(conn: Any, request: dict[str, Any], listener: Any, others: list[Any])
     os._exit(code)
 
 
+def _warm_up() -> None:
+    """Pay, once, the first-use costs a kernel would pay in every area: matplotlib's style,
+    font lookup and PNG writer, pandas' CSV reader. Nothing of it reaches a kernel's
+    namespace (kernels start their own); matplotlib's settings are put back as they were,
+    and its open font files are dropped in each forked kernel by matplotlib itself."""
+    try:
+        import io
+
+        import matplotlib as mpl
+        import pandas as pd
+
+        from evalkit.plots.style import new_figure
+
+        saved = mpl.rcParams.copy()
+        try:
+            fig, ax = new_figure()
+            ax.errorbar([0, 1], [0.5, 1.5], yerr=[0.2, 0.3], label="warm-up", marker="o")
+            ax.axhline(0, ls="--")
+            ax.set(title="Warm-up 0123456789 (95% CI)", xlabel="x", ylabel="y")
+            ax.legend()
+            fig.savefig(io.BytesIO(), format="png", dpi=110)
+        finally:
+            mpl.rcParams.update(saved)
+        pd.read_csv(io.StringIO("id,x\nA,1\n"))
+    except Exception:  # noqa: BLE001 - a warm-up that fails costs only the time it saves
+        pass
+
+
 def _serve(path: str) -> None:
     import json
     import select
@@ -226,6 +275,7 @@ def _serve(path: str) -> None:
             importlib.import_module(name)
         except Exception:  # noqa: BLE001 - a missing optional module is imported by the kernel
             pass
+    _warm_up()
     # Forking is only safe while this process has a single thread.
     if threading.active_count() != 1:
         sys.exit(3)

@@ -183,7 +183,7 @@ def record(results: dict[str, Any], *, register: Any = None) -> None:
 
     from IPython.display import display
 
-    from .render import RESULTS_MIME
+    from .record import RESULTS_MIME
 
     if register is not None:
         register.check()

@@ -20,7 +20,7 @@ import hashlib
 import json
 import os
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, ClassVar, Literal
@@ -69,6 +69,14 @@ def _known_encoding(v: str) -> str:
     except ParameterError as exc:
         raise ValueError(f"{exc.problems[0].split(': ', 1)[-1]}") from None
     return v
+
+
+@functools.cache
+def _tool_names() -> list[str]:
+    """The shipped tools (as :func:`evalkit.tools.available`), listed without importing
+    evalkit.tools and pandas with it: a fully cached run needs neither."""
+    folder = Path(__file__).resolve().parents[1] / "tools" / "specs"
+    return sorted(p.name[:-5] for p in folder.iterdir() if p.name.endswith(".yaml"))
 
 
 def _not_a_folder(v: str) -> None:
@@ -251,9 +259,7 @@ class AreaParams(BaseModel):
     def _known_tool(cls, v: str) -> str:
         if not v:
             return v
-        from ..tools import available
-
-        names = available()
+        names = _tool_names()
         if v not in names:
             raise ValueError(f"must be one of {', '.join(names)}")
         return v
@@ -297,7 +303,7 @@ def file_digest(path: str | os.PathLike[str]) -> str:
     return _digest(os.path.abspath(path), st.st_size, st.st_mtime_ns)
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=4096)
 def _digest(path: str, size: int, mtime_ns: int) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as fh:
@@ -313,7 +319,14 @@ def _yaml_load(path: Path) -> Any:
     import yaml
 
     with open(path, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        text = fh.read()
+    fast = getattr(yaml, "CSafeLoader", None)  # libyaml: several times faster on 175 areas
+    if fast is not None:
+        try:
+            return yaml.load(text, Loader=fast)  # noqa: S506 - CSafeLoader is the safe loader
+        except yaml.YAMLError:
+            pass  # parsed again below, so the problem is told in the pure-Python loader's words
+    return yaml.safe_load(text)
 
 
 def _yaml_problem(exc: Exception) -> str:
@@ -375,7 +388,11 @@ def _explain(err: dict[str, Any]) -> tuple[str, str]:
 
 
 def _check_one(
-    raw: Any, where: str, problems: list[str], enough_data: bool = True
+    raw: Any,
+    where: str,
+    problems: list[str],
+    enough_data: bool = True,
+    skip_data: Callable[[AreaJob], bool] | None = None,
 ) -> AreaParams | None:
     if not isinstance(raw, dict):
         problems.append(
@@ -415,11 +432,12 @@ def _check_one(
         )
     if len(problems) > before:
         return None
-    _check_columns(model, where, problems)
-    if len(problems) == before and model.needs_data:
-        _check_needs(model, where, problems)
-    if len(problems) == before:
-        _check_records(model, where, problems, enough_data)
+    if skip_data is None or not skip_data(_job_of(model, where)):
+        _check_columns(model, where, problems)
+        if len(problems) == before and model.needs_data:
+            _check_needs(model, where, problems)
+        if len(problems) == before:
+            _check_records(model, where, problems, enough_data)
     if model.plan or model.deviations:
         from ..plan import check
 
@@ -504,12 +522,29 @@ def _tool_items(name: str) -> tuple[str, ...]:
 
 
 def _header(path: str) -> list[str] | str:
-    """Column names of an indicators or matrix table (read as a report reads it), or why not."""
+    """Column names of an indicators or matrix table (read as a report reads it), or why not.
+
+    Areas share these tables: each is read once a run while its size and time are unchanged.
+    """
+    try:
+        _, size, mtime = _stamp(path)
+    except OSError:
+        size = mtime = -1
+    # keyed by the path as given too: an error names the file as the user wrote it
+    return (
+        list(h)
+        if isinstance(h := _header_of(path, os.path.abspath(path), size, mtime), tuple)
+        else h
+    )
+
+
+@functools.lru_cache(maxsize=64)
+def _header_of(path: str, _where: str, _size: int, _mtime_ns: int) -> tuple[str, ...] | str:
     from ..errors import EvalkitError
     from .inputs import read_table
 
     try:
-        return [str(c) for c in read_table(path).columns]
+        return tuple(str(c) for c in read_table(path).columns)
     except EvalkitError as exc:
         return str(exc)
 
@@ -540,19 +575,42 @@ def _check_columns(model: AreaParams, where: str, problems: list[str]) -> None:
             )
 
 
-def _check_needs(model: AreaParams, where: str, problems: list[str]) -> None:
-    """The needs data hold the area and the benchmark, and define every indicator they use."""
+def _needs_sets(data: str, meta: str) -> tuple[frozenset, frozenset, frozenset]:
+    """The area ids and indicators of a needs-data file, and the indicators its definitions
+    file defines (read once per run however many areas share the files)."""
+    return _needs_sets_of(data, *_stamp(data), meta, *_stamp(meta))
+
+
+def _stamp(path: str) -> tuple[str, int, int]:
+    st = os.stat(path)
+    return os.path.abspath(path), st.st_size, st.st_mtime_ns
+
+
+@functools.lru_cache(maxsize=16)
+def _needs_sets_of(
+    data: str, _dwhere: str, _dsize: int, _dmtime: int,
+    meta: str, _mwhere: str, _msize: int, _mmtime: int,
+) -> tuple[frozenset, frozenset, frozenset]:  # fmt: skip
     from .inputs import read_table
 
-    data, meta = read_table(model.needs_data), read_table(model.needs_indicators)
-    areas = set(data["area_id"].astype(str))
+    table, defs = read_table(data), read_table(meta)
+    return (
+        frozenset(table["area_id"].astype(str)),
+        frozenset(table["indicator"].astype(str)),
+        frozenset(defs["indicator"].astype(str)),
+    )
+
+
+def _check_needs(model: AreaParams, where: str, problems: list[str]) -> None:
+    """The needs data hold the area and the benchmark, and define every indicator they use."""
+    areas, used, defined = _needs_sets(model.needs_data, model.needs_indicators)
     for key, value in (("area_id", model.area_id), ("needs_benchmark", model.needs_benchmark)):
         if value not in areas:
             problems.append(
                 f"{where}: key {key!r}: {value!r} is not an area_id of {model.needs_data} "
                 "(needed for the needs-assessment page; allowed: an area_id in that file)"
             )
-    unknown = sorted(set(data["indicator"].astype(str)) - set(meta["indicator"].astype(str)))
+    unknown = sorted(used - defined)
     if unknown:
         problems.append(
             f"{where}: key 'needs_indicators': {model.needs_indicators} does not define "
@@ -704,8 +762,25 @@ def _expand(paths: Iterable[str | os.PathLike[str]], problems: list[str]) -> lis
     return files
 
 
+def _job_of(model: AreaParams, where: str) -> AreaJob:
+    """The job of a checked area: its parameters and every file its report reads."""
+    params = model.model_dump()
+    inputs = [getattr(model, k) for k in AreaParams.FILE_KEYS if getattr(model, k)]
+    if model.pack:  # a new pack (another manifest) is a new report
+        inputs.append(str(Path(model.pack) / "manifest.json"))
+    if model.plan:  # the lock status is part of what the report says
+        from ..plan import REGISTER_NAME
+
+        register = Path(model.plan).parent / REGISTER_NAME
+        inputs += [str(register)] if register.is_file() else []
+    return AreaJob(model.area_id, where, params, inputs)
+
+
 def load_jobs(
-    paths: Sequence[str | os.PathLike[str]], *, enough_data: bool = True
+    paths: Sequence[str | os.PathLike[str]],
+    *,
+    enough_data: bool = True,
+    skip_data: Callable[[AreaJob], bool] | None = None,
 ) -> list[AreaJob]:
     """Read and check every parameter file; return one job per area.
 
@@ -723,6 +798,12 @@ def load_jobs(
         Also refuse areas with fewer people than their design needs
         (:func:`evalkit.reports.inputs.minimum_numbers`); ``False`` leaves that to the
         report, which then says what could not be estimated.
+    skip_data
+        Called with each area's job once its parameters are checked; ``True`` skips reading
+        its data files. ``evalkit render`` passes "this area's report is up to date": the
+        report was rendered from these very parameters and files (its cache key covers
+        their bytes and evalkit's source), so they were checked then, and a run with
+        nothing to render does not read every area's data again.
 
     Raises
     ------
@@ -751,19 +832,10 @@ def load_jobs(
                 problems.append(f"{path}: {_yaml_problem(exc)}")
                 continue
         for where, raw in entries:
-            model = _check_one(raw, where, problems, enough_data)
+            model = _check_one(raw, where, problems, enough_data, skip_data)
             if model is None:
                 continue
-            params = model.model_dump()
-            inputs = [getattr(model, k) for k in AreaParams.FILE_KEYS if getattr(model, k)]
-            if model.pack:  # a new pack (another manifest) is a new report
-                inputs.append(str(Path(model.pack) / "manifest.json"))
-            if model.plan:  # the lock status is part of what the report says
-                from ..plan import REGISTER_NAME
-
-                register = Path(model.plan).parent / REGISTER_NAME
-                inputs += [str(register)] if register.is_file() else []
-            jobs.append(AreaJob(model.area_id, where, params, inputs))
+            jobs.append(_job_of(model, where))
     seen: dict[str, AreaJob] = {}
     for job in jobs:
         first = seen.setdefault(job.area_id.casefold(), job)

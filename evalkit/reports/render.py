@@ -36,6 +36,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -69,7 +70,10 @@ __all__ = [
     "RESULTS_MIME",
     "source_digest",
     "id_sources",
+    "is_up_to_date",
     "kernel_manager_class",
+    "WorkerPool",
+    "render_pages",
 ]
 
 #: seconds one cell may run before its area fails (``evalkit render --timeout``)
@@ -123,6 +127,24 @@ def _cache_key(job: AreaJob, template: Path) -> str:
     h.update(source_digest().encode())
     h.update(job.digest().encode())
     return h.hexdigest()
+
+
+def is_up_to_date(
+    job: AreaJob,
+    out: str | os.PathLike[str],
+    template: str | os.PathLike[str] | None = None,
+) -> bool:
+    """True when ``out`` holds this area's report rendered from these very parameters and
+    input files, with this template and this evalkit (what :func:`render_areas` skips)."""
+    folder = Path(out)
+    if not (folder / "areas").is_dir():
+        return False
+    template = Path(template).resolve() if template else template_path()
+    try:
+        key = _cache_key(job, template)
+    except OSError:
+        return False
+    return _is_current(folder.resolve(), f"areas/{job.area_id}.html", key)
 
 
 def id_sources(jobs: Sequence[AreaJob]) -> list[tuple[str, ...]]:
@@ -392,6 +414,9 @@ def _execute(pm: Any, task: dict[str, Any], tmp_nb: Path, params: dict, timeout:
         # fail the area rather than publish a report with outputs silently missing.
         iopub_timeout=IOPUB_TIMEOUT,
         raise_on_iopub_timeout=True,
+        # every output is in once the last cell has replied: end the kernel at once
+        # rather than ask it to shut down and wait for it
+        shutdown_kernel="immediate",
     )
 
 
@@ -476,7 +501,57 @@ def worker_failure(task: dict[str, Any], error: str) -> AreaOutcome:
 def _new_pool(workers: int) -> ProcessPoolExecutor:
     import multiprocessing as mp
 
-    return ProcessPoolExecutor(max_workers=workers, mp_context=mp.get_context("forkserver"))
+    context = mp.get_context("forkserver")
+    # the fork server imports these once; every worker forked from it starts with them
+    context.set_forkserver_preload(["evalkit.reports._preload"])
+    return ProcessPoolExecutor(max_workers=workers, mp_context=context)
+
+
+class WorkerPool:
+    """The worker processes of a whole run: area reports, the pages beside them and the
+    pages across areas all run in it, so each worker starts its kernel factory (and pays
+    the heavy imports) once per run, not once per stage.
+
+    A pool broken by a worker that died is replaced by a fresh one on the next
+    :meth:`get`. Use it as a context manager, or call :meth:`shutdown`.
+    """
+
+    def __init__(self, workers: int) -> None:
+        self.workers = max(1, workers)
+        self._pool: ProcessPoolExecutor | None = None
+
+    def get(self) -> ProcessPoolExecutor:
+        """The live pool (started on first use; workers start as tasks arrive)."""
+        if self._pool is None:
+            self._pool = _new_pool(self.workers)
+        return self._pool
+
+    def discard(self) -> None:
+        """Forget a broken pool (its workers are gone); the next :meth:`get` starts another."""
+        if self._pool is not None:
+            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool = None
+
+    def stop(self) -> None:
+        """End the workers now (Ctrl-C)."""
+        if self._pool is not None:
+            _stop(self._pool)
+            self._pool = None
+
+    def shutdown(self) -> None:
+        """Wait for the workers to finish and end them."""
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
+
+    def __enter__(self) -> WorkerPool:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if exc[0] is not None and not issubclass(exc[0], Exception):
+            self.stop()  # Ctrl-C: do not wait for running areas
+        else:
+            self.shutdown()
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
@@ -531,8 +606,9 @@ def _run_tasks(
 
         run_on_dask(tasks, executor, report)
         return
+    shared = executor if isinstance(executor, WorkerPool) else None
     own = executor is None
-    pool = _new_pool(workers) if own else executor
+    pool = _new_pool(workers) if own else shared.get() if shared else executor
     broken: list[dict[str, Any]] = []
     try:
         futures = {pool.submit(render_one, t): t for t in tasks}
@@ -550,14 +626,24 @@ def _run_tasks(
         if own:
             _stop(pool)
             own = False
+        elif shared:
+            shared.stop()
         raise
     finally:
         if own:
             pool.shutdown()
+    if broken and shared:
+        shared.discard()  # a dead worker broke it: the next stage gets a fresh pool
     if broken:
         with ThreadPoolExecutor(max_workers=min(workers, len(broken))) as threads:
             for fut in as_completed([threads.submit(_isolated, t) for t in broken]):
                 report(fut.result())
+
+
+def _status_words(text: str) -> str:
+    # "rendered" and "cached" (a fixed vocabulary, no ID can be in it) in one form: the
+    # status a fully cached run writes is the one the run before it wrote and scanned
+    return re.sub(r'"status": "(?:rendered|cached)"', '"status": ""', text)
 
 
 def _without_paths(entry: dict[str, Any], cwd: str) -> dict[str, Any]:
@@ -677,14 +763,117 @@ def render_areas(
 
     ordered = [outcomes[j.area_id] for j in jobs]
     cwd = os.getcwd()
-    sources = id_sources(jobs)
+    memo = checks.ScanMemo(out, id_sources(jobs), cwd)
     merge_status(
         out,
         {o.area_id: asdict(o) for o in ordered},
-        check=lambda text: checks.check_page(text, id_sources=sources, cwd=cwd),
+        check=lambda text: memo.check(text, canonical=_status_words),
         clean=lambda entry: _without_paths(entry, cwd),
     )
     return ordered
+
+
+def _page_task(
+    name: str,
+    out: Path,
+    *,
+    template: str | os.PathLike[str],
+    params: dict[str, Any],
+    inputs: Sequence[str | os.PathLike[str]],
+    title: str,
+    force: bool,
+    timeout: int,
+    sources: Sequence[tuple[str, ...]],
+    kernel_root: str,
+) -> AreaOutcome | dict[str, Any]:
+    """A page across areas: its outcome when it is up to date, else the task that renders it."""
+    template = Path(template).resolve()
+    h = hashlib.sha256(template.read_bytes())
+    h.update(source_digest().encode())
+    h.update(json.dumps(params, sort_keys=True, default=str).encode())
+    for path in sorted(map(str, inputs)):
+        h.update(path.encode())
+        h.update(Path(path).read_bytes())
+    key = h.hexdigest()
+    html = f"{name}.html"
+    if not force and _is_current(out, html, key):
+        return AreaOutcome(
+            name, title, "cached", html=html, synthetic=bool(params.get("synthetic"))
+        )
+    return _task(
+        name,
+        params,
+        source=name,
+        template=template,
+        out=out,
+        key=key,
+        html=html,
+        title=title,
+        timeout=timeout,
+        kernel_root=kernel_root,
+        sources=sources,
+    )
+
+
+@dataclass(frozen=True)
+class PageSpec:
+    """One page across areas for :func:`render_pages` (arguments as for :func:`render_page`)."""
+
+    name: str
+    template: str | os.PathLike[str]
+    params: dict[str, Any]
+    inputs: Sequence[str | os.PathLike[str]]
+    title: str
+
+
+def render_pages(
+    specs: Sequence[PageSpec],
+    out: str | os.PathLike[str],
+    *,
+    force: bool = False,
+    timeout: int = DEFAULT_TIMEOUT,
+    sources: Sequence[tuple[str, ...]] = (),
+    executor: Executor | None = None,
+) -> list[AreaOutcome]:
+    """Render pages across areas (see :func:`render_page`), in the order of ``specs``.
+
+    With the run's :class:`WorkerPool` they render side by side in its workers (whose kernel
+    factories are warm); otherwise one after another in this process.
+    """
+    out = Path(out).resolve()
+    kernel_root = tempfile.mkdtemp(prefix="evalkit-kernel-")
+    outcomes: dict[str, AreaOutcome] = {}
+    try:
+        tasks = []
+        for spec in specs:
+            got = _page_task(
+                spec.name,
+                out,
+                template=spec.template,
+                params=spec.params,
+                inputs=spec.inputs,
+                title=spec.title,
+                force=force,
+                timeout=timeout,
+                sources=sources,
+                kernel_root=kernel_root,
+            )
+            if isinstance(got, AreaOutcome):
+                outcomes[spec.name] = got
+            else:
+                tasks.append(got)
+        if isinstance(executor, WorkerPool) and tasks:
+
+            def report(result: AreaOutcome) -> None:
+                outcomes[result.area_id] = result
+
+            _run_tasks(tasks, workers=executor.workers, executor=executor, report=report)
+        else:
+            for task in tasks:
+                outcomes[task["area_id"]] = AreaOutcome(**render_one(task))
+    finally:
+        shutil.rmtree(kernel_root, ignore_errors=True)
+    return [outcomes[spec.name] for spec in specs]
 
 
 def render_page(
@@ -706,37 +895,8 @@ def render_page(
     areas' (records, ID column): the page is withheld if it shows an ID from any of
     them. Runs in this process (with its own kernel), after the areas.
     """
-    out = Path(out).resolve()
-    template = Path(template).resolve()
-    h = hashlib.sha256(template.read_bytes())
-    h.update(source_digest().encode())
-    h.update(json.dumps(params, sort_keys=True, default=str).encode())
-    for path in sorted(map(str, inputs)):
-        h.update(path.encode())
-        h.update(Path(path).read_bytes())
-    key = h.hexdigest()
-    html = f"{name}.html"
-    synthetic = bool(params.get("synthetic"))
-    if not force and _is_current(out, html, key):
-        return AreaOutcome(name, title, "cached", html=html, synthetic=synthetic)
-    kernel_root = tempfile.mkdtemp(prefix="evalkit-kernel-")
-    try:
-        task = _task(
-            name,
-            params,
-            source=name,
-            template=template,
-            out=out,
-            key=key,
-            html=html,
-            title=title,
-            timeout=timeout,
-            kernel_root=kernel_root,
-            sources=sources,
-        )
-        return AreaOutcome(**render_one(task))
-    finally:
-        shutil.rmtree(kernel_root, ignore_errors=True)
+    spec = PageSpec(name, template, params, inputs, title)
+    return render_pages([spec], out, force=force, timeout=timeout, sources=sources)[0]
 
 
 # -- pages beside each area's report (the needs assessment) -----------------------------------------

@@ -56,7 +56,13 @@ def available() -> list[str]:
     >>> available()
     ['asq3', 'epds', 'gad7', 'phq9', 'sdq', 'swemwbs', 'wemwbs']
     """
-    return sorted(p.name[:-5] for p in _spec_dir().iterdir() if p.name.endswith(".yaml"))
+    return list(_shipped())
+
+
+@cache
+def _shipped() -> tuple[str, ...]:
+    # the package's own folder: listed once a process (every area's parameters ask)
+    return tuple(sorted(p.name[:-5] for p in _spec_dir().iterdir() if p.name.endswith(".yaml")))
 
 
 def _parse_yaml(text: str, file: str) -> ToolSpec:

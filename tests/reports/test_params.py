@@ -168,3 +168,11 @@ def test_a_data_file_given_as_a_table_of_areas_is_one_clear_problem(area_folder)
     # a records file passed to validate/render by mistake gave one problem per cell
     (line,) = problems_of([area_folder / "records" / "X01.csv"])
     assert "not a table of areas" in line and "'records'" in line and "X01.csv" in line
+
+
+def test_tool_names_for_parameters_are_the_shipped_tools():
+    """Issue 12: the parameter check lists the tools without importing evalkit.tools."""
+    from evalkit.reports.params import _tool_names
+    from evalkit.tools import available
+
+    assert _tool_names() == available()
