@@ -99,8 +99,29 @@ def parse_dates(col: pd.Series) -> pd.Series:
     return out.dt.tz_localize(None).dt.normalize() if out.dt.tz is not None else out.dt.normalize()
 
 
+class Checked:
+    """Ratings already checked by :func:`read_ratings` (``notes=True``), to pass again.
+
+    Every function of this package that takes ratings accepts one in their place and skips
+    reading and checking them again (the report reads its ratings file once per page and
+    analyses one area of it several ways). Build it only from the untouched output of
+    ``read_ratings(..., framework, notes=True)`` (or rows of it) and the same ``framework``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The checked ratings with their note columns.
+    framework : Framework
+        The framework they were checked against.
+    """
+
+    def __init__(self, frame: pd.DataFrame, framework: Framework) -> None:
+        self.frame = frame
+        self.framework = framework
+
+
 def read_ratings(
-    data: pd.DataFrame | str | Path | list | tuple,
+    data: pd.DataFrame | str | Path | list | tuple | Checked,
     framework: Any = None,
     *,
     notes: bool = False,
@@ -160,6 +181,11 @@ def read_ratings(
     {'element': ['strategy', 'strategy'], 'level': [3, 3]}
     """
     fw = load_framework(framework)
+    if isinstance(data, Checked):
+        if data.framework == fw:
+            out = data.frame.copy()
+            return out if notes else out[["area", "partner", "dimension", "element", "level", "date"]]
+        data = data.frame  # checked against another framework: check again
     if isinstance(data, (list, tuple)):
         return _read_many(data, fw, notes)
     file = None
@@ -375,7 +401,8 @@ def read_actions(
 
 
 def checked_ratings(ratings: Any, framework: Any) -> tuple[pd.DataFrame, Framework]:
-    """The ratings checked by :func:`read_ratings`, with the framework they were checked against."""
+    """The ratings checked by :func:`read_ratings`, with the framework they were checked against
+    (:class:`Checked` ratings are not checked again)."""
     fw = load_framework(framework)
     return read_ratings(ratings, fw), fw
 

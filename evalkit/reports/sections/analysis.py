@@ -45,6 +45,7 @@ from ... import plan as planning
 from ... import reliability as rel
 from ...disclosure import Register
 from ...errors import DataError, EvalkitError, ParameterError
+from ...matrix.ratings import Checked
 from ..page import Findings
 
 __all__ = ["AreaAnalysis", "analyse", "area_parameters", "DESIGN_NAMES", "GROUPS"]
@@ -634,24 +635,29 @@ def _matrix(a: AreaAnalysis) -> None:
     if not p["matrix"]:
         return
     area = str(p["area_id"])
-    ratings = mx.read_ratings(p["matrix"])
-    ratings = ratings[ratings["area"].astype(str) == area]
+    # the file is read and checked once (with its notes: read_ratings checks them either way);
+    # the area's rows then go to every step as ratings already checked
+    fw = mx.load_framework()
+    everyone = mx.read_ratings(p["matrix"], fw, notes=True)
+    mine = everyone[everyone["area"].astype(str) == area]
+    ratings = mine[["area", "partner", "dimension", "element", "level", "date"]]
     if not len(ratings):
         a.failed.setdefault("matrix", "the ratings file has no ratings for this area")
         return
+    checked = Checked(mine, fw)
     a.ratings = ratings
-    a.profile = mx.profile(ratings, area=area)
-    a.agreement = _run(a, "matrix", mx.agreement, ratings, area=area)
+    a.profile = mx.profile(checked, area=area)
+    a.agreement = _run(a, "matrix", mx.agreement, checked, area=area)
     if ratings["date"].nunique() > 1:
-        a.change = mx.change(ratings, area=area)
+        a.change = mx.change(checked, area=area)
     # the yearly cycle (issue 17): actions agreed at the latest assessment with their status,
     # change per element since the first assessment, where partners disagree most
     if ratings["date"].nunique() > 2:
-        a.change_baseline = _run(a, "matrix", mx.change, ratings, area=area, since="baseline")
+        a.change_baseline = _run(a, "matrix", mx.change, checked, area=area, since="baseline")
     elif a.change is not None:
         a.change_baseline = a.change  # the previous assessment is the baseline
-    a.actions = _run(a, "matrix", mx.priority_actions, p["matrix"], area=area)
-    a.disagreement = _run(a, "matrix", mx.disagreement, ratings, area=area)
+    a.actions = _run(a, "matrix", mx.priority_actions, checked, area=area)
+    a.disagreement = _run(a, "matrix", mx.disagreement, checked, area=area)
 
 
 def _plan(a: AreaAnalysis) -> Any:
