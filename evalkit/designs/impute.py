@@ -260,6 +260,8 @@ def impute_chained(
     missing = np.isnan(values)
     todo = [j for j in range(values.shape[1]) if missing[:, j].any()]
     rng = np.random.default_rng(seed)
+    # the predictors of each imputed column, filled in place at every step
+    xs = {j: np.ones((len(values), values.shape[1])) for j in todo}
     out = []
     for _ in range(m):
         v = values.copy()
@@ -268,8 +270,10 @@ def impute_chained(
             v[missing[:, j], j] = rng.choice(obs, size=int(missing[:, j].sum()))
         for _ in range(maxit if todo else 0):
             for j in todo:
-                others = np.delete(v, j, axis=1)
-                x = np.column_stack([np.ones(len(v)), others])
+                # an intercept, then every other column (as np.delete would leave them)
+                x = xs[j]
+                x[:, 1:j + 1] = v[:, :j]
+                x[:, j + 1:] = v[:, j + 1:]
                 v[missing[:, j], j] = _pmm_draw(v[:, j], x, missing[:, j], rng)
         out.append(pd.DataFrame(v, index=data.index, columns=data.columns))
     return out
