@@ -278,14 +278,17 @@ def _check(df: pd.DataFrame, fw: Framework, file: str | None, cells: dict | None
     for e in fw.elements:
         lookup[_norm_token(e.id)] = e.id
         lookup[_norm_token(e.label)] = e.id
-    element = df["element"].map(lambda v: lookup.get(_norm_token(v)))
+    element = df["element"].map(_each_value(df["element"], lambda v: lookup.get(_norm_token(v))))
     _reject(
         df, element.isna(), "element", "unknown element", file, ", ".join(fw.element_ids), cells
     )
     out["dimension"] = element.map({e.id: e.dimension for e in fw.elements}).astype(str)
     out["element"] = element.astype(str)
 
-    level = df["level"].map(lambda v: _level(v, fw)).astype(float)
+    if isinstance(df["level"].dtype, np.dtype) and df["level"].dtype.kind in "iuf":
+        level = df["level"].astype(float)  # numbers already: what _level gives each of them
+    else:
+        level = df["level"].map(_each_value(df["level"], lambda v: _level(v, fw))).astype(float)
     bad = (
         level.isna() | (level != np.round(level)) | (level < fw.min_level) | (level > fw.max_level)
     )
@@ -312,7 +315,18 @@ def _check(df: pd.DataFrame, fw: Framework, file: str | None, cells: dict | None
 
 
 def _blank(col: pd.Series) -> pd.Series:
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iufbM":
+        return col.isna()  # numbers and dates are never blank text
     return (col.isna() | (col.astype("string").str.strip() == "")).fillna(True).astype(bool)
+
+
+def _each_value(col: pd.Series, fn: Any) -> Any:
+    """What to map ``col`` (no missing values) with to get ``col.map(fn)``: for text columns
+    ``fn`` of each distinct value, computed once; ``fn`` itself for any other column (whose
+    values, such as 1, 1.0 and True, may be equal as keys yet not to ``fn``)."""
+    if not isinstance(col.dtype, pd.StringDtype):
+        return fn
+    return {v: fn(v) for v in pd.unique(col)}
 
 
 def _level(v: Any, fw: Framework) -> float:
@@ -345,7 +359,8 @@ def _check_notes(
     out["due_date"] = due.astype("datetime64[ns]")
 
     status_blank = _blank(df["status"])
-    status = df["status"].map(_status).where(~status_blank, "")
+    status = df["status"].where(~status_blank, "")
+    status = status.map(_each_value(status, _status)).where(~status_blank, "")
     allowed = ", ".join(ACTION_STATUSES)
     _reject(
         df, ~status.isin(("",) + ACTION_STATUSES), "status", "unknown status", file, allowed, cells
