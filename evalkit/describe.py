@@ -175,6 +175,8 @@ def binary_column(df: pd.DataFrame, column: str) -> pd.Series:
             allowed="1 (received the service) or 0 (comparison) in every row "
             "(row numbers count the header as 1)",
         )
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iub" and raw.isin([0, 1]).all():
+        return raw.astype(int)  # 0 and 1 (or False and True) already
     text = raw.astype(str).str.strip().str.lower()
     mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
     bad = ~text.isin(list(mapping))
