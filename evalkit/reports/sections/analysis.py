@@ -45,6 +45,7 @@ from ... import plan as planning
 from ... import reliability as rel
 from ...disclosure import Register
 from ...errors import DataError, EvalkitError, ParameterError
+from ...matrix.cycle import ranked_disagreement
 from ...matrix.ratings import Checked
 from ..page import Findings
 
@@ -657,7 +658,8 @@ def _matrix(a: AreaAnalysis) -> None:
     elif a.change is not None:
         a.change_baseline = a.change  # the previous assessment is the baseline
     a.actions = _run(a, "matrix", mx.priority_actions, checked, area=area)
-    a.disagreement = _run(a, "matrix", mx.disagreement, checked, area=area)
+    # disagreement(checked, area=area) from the profile above (the same one)
+    a.disagreement = _run(a, "matrix", ranked_disagreement, a.profile, fw)
 
 
 def _plan(a: AreaAnalysis) -> Any:
