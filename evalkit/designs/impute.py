@@ -77,6 +77,15 @@ def _barnard_rubin(m: int, b: float, t: float, dfcom: float) -> float:
     return dfold * dfobs / (dfold + dfobs)
 
 
+def _plain_floats(x: Any) -> Any:
+    """A list of Python or NumPy floats (and ints) as a float Series, which
+    :func:`~evalkit._validate.numeric_array` reads without looking for text; anything else
+    as it is (checked as usual)."""
+    if isinstance(x, list) and all(type(v) in (float, int, np.float64) for v in x):
+        return pd.Series(np.array(x, dtype=float))
+    return x
+
+
 def pool_rubin(
     estimates: Sequence[float],
     variances: Sequence[float],
@@ -135,8 +144,8 @@ def pool_rubin(
     (-1.48685, 1.024914, 20.9703)
     """
     level = check_level(level)
-    q = numeric_array(estimates, name="estimates", allow_nan=False)
-    u = numeric_array(variances, name="variances", allow_nan=False)
+    q = numeric_array(_plain_floats(estimates), name="estimates", allow_nan=False)
+    u = numeric_array(_plain_floats(variances), name="variances", allow_nan=False)
     if q.ndim != 1 or u.ndim != 1 or len(q) != len(u):
         raise ParameterError(
             f"estimates ({q.size}) and variances ({u.size}) must be two lists of the same length",

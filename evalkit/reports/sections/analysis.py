@@ -554,9 +554,9 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
         if eq is not None and pre in eq.equivalence.index:
             a.baseline_smd = abs(float(eq.equivalence.loc[pre, "effect_size"]))
 
-    _indicators(a)
+    indicators = _indicators(a)
     _matrix(a)
-    _implementation(a, data, pre, post, group, covs)
+    _implementation(a, data, pre, post, group, covs, indicators)
     _evidence(a, r_local)
     return _settle(a)
 
@@ -603,14 +603,16 @@ def _imputed(
     )
 
 
-def _indicators(a: AreaAnalysis) -> None:
+def _indicators(a: AreaAnalysis) -> pd.DataFrame | None:
+    """The indicator's funnel and time series; returns the indicators file as read (read once
+    per page: :func:`_eligible` takes it too)."""
     from ..inputs import read_table
 
     p = a.params
     if not p["indicators"]:
-        return
-    table = read_table(p["indicators"])
-    table = table[table["indicator"] == p["indicator"]]
+        return None
+    everything = read_table(p["indicators"])
+    table = everything[everything["indicator"] == p["indicator"]]
     last = table[table["month"] > table["month"].max() - 12]
     totals = last.groupby("area_id")[["numerator", "denominator"]].sum()
     totals.index = totals.index.astype(str)
@@ -705,16 +707,18 @@ def dose_bands(planned: int) -> list[tuple[float, str]]:
 
 def _band_of(values: pd.Series, bands: list[tuple[float, str]]) -> pd.Series:
     uppers = np.array([u for u, _ in bands])
-    return values.map(lambda v: int(np.searchsorted(uppers, v)))
+    return pd.Series(np.searchsorted(uppers, values.to_numpy()), index=values.index,
+                     name=values.name)  # fmt: skip
 
 
-def _eligible(a: AreaAnalysis) -> int | None:
+def _eligible(a: AreaAnalysis, indicators: pd.DataFrame | None) -> int | None:
     """The eligible population: the area's denominator of ``eligible_indicator`` over the
-    indicators file's last 12 months."""
+    indicators file's last 12 months (``indicators``: the file as :func:`_indicators` read
+    it, or None to read it)."""
     from ..inputs import read_table
 
     p = a.params
-    table = read_table(p["indicators"])
+    table = indicators if indicators is not None else read_table(p["indicators"])
     table = table[table["indicator"] == p["eligible_indicator"]]
     if not len(table):
         raise DataError(
@@ -730,7 +734,13 @@ def _eligible(a: AreaAnalysis) -> int | None:
 
 
 def _implementation(
-    a: AreaAnalysis, data: pd.DataFrame, pre: str, post: str, group: str, covs: list[str]
+    a: AreaAnalysis,
+    data: pd.DataFrame,
+    pre: str,
+    post: str,
+    group: str,
+    covs: list[str],
+    indicators: pd.DataFrame | None = None,
 ) -> None:
     """Reach, dose, fidelity and dose-response of the service group, every count declared."""
     p, reg = a.params, a.register
@@ -749,7 +759,7 @@ def _implementation(
             served, n_served = None, 0
             if "records.service" in reg.declared:
                 served, n_served = "records.service", int(a.overview.loc["Service", "records"])
-            eligible = _eligible(a)
+            eligible = _eligible(a, indicators)
             if served is not None:
                 reg.count("impl.eligible", eligible)
                 reg.derived("impl.reach", [served, "impl.eligible"])
