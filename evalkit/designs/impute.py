@@ -281,8 +281,8 @@ def impute_chained(
             for j in todo:
                 # an intercept, then every other column (as np.delete would leave them)
                 x = xs[j]
-                x[:, 1:j + 1] = v[:, :j]
-                x[:, j + 1:] = v[:, j + 1:]
+                x[:, 1 : j + 1] = v[:, :j]
+                x[:, j + 1 :] = v[:, j + 1 :]
                 v[missing[:, j], j] = _pmm_draw(v[:, j], x, missing[:, j], rng)
         out.append(pd.DataFrame(v, index=data.index, columns=data.columns))
     return out

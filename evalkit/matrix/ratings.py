@@ -31,6 +31,8 @@ ACTION_STATUSES = ("planned", "in progress", "done", "dropped")
 # other spellings of the note columns' names (after lower-casing, spaces to underscores)
 _NOTE_ALIASES = {"priority_action": "action", "due": "due_date", "barrier": "barriers"}
 _ACTION_COLUMNS = ("action", "owner", "due_date", "status")
+# the columns read_ratings returns without notes
+_RATED = ["area", "partner", "dimension", "element", "level", "date"]
 
 
 def _norm_token(value: Any) -> str:
@@ -140,7 +142,8 @@ def read_ratings(
         Or a workbook written by :func:`evalkit.matrix.write_template` and filled in by the
         partners (recognised by its ``Instructions`` sheet); errors then name the sheet and the
         cell. A list of paths (e.g. one workbook per area and year) is read file by file and
-        stacked.
+        stacked. Or :class:`Checked` ratings, returned as they are (checked again only against
+        another framework).
     framework : Framework, path or mapping, optional
         Passed to :func:`load_framework`; the default framework when omitted.
     notes : bool
@@ -184,7 +187,7 @@ def read_ratings(
     if isinstance(data, Checked):
         if data.framework == fw:
             out = data.frame.copy()
-            return out if notes else out[["area", "partner", "dimension", "element", "level", "date"]]
+            return out if notes else out[_RATED]
         data = data.frame  # checked against another framework: check again
     if isinstance(data, (list, tuple)):
         return _read_many(data, fw, notes)
