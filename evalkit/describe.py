@@ -132,7 +132,7 @@ def blank_out_of_range(
             # numbers in a NumPy column: the same as below, array by array
             blank = _outside(a, low, high)
             if blank.any():  # else the column stays as it is (to_numeric changes nothing)
-                out[col] = np.where(blank, np.nan, a).astype(float)
+                out[col] = out[col].where(~blank)  # missing ones stay missing
             continue
         num = pd.to_numeric(out[col], errors="coerce")
         keep = num.between(low, high) & (num % 1 == 0)

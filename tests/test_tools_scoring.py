@@ -611,14 +611,18 @@ def test_blank_and_out_of_range_number_columns_as_column_by_column():
         "ints_ok": [0, 1, 3, 2], "ints_bad": [0, 4, -1, 3], "floats_ok": [0.0, np.nan, 3.0, 1.0],
         "floats_bad": [0.5, np.nan, 7.0, np.inf], "text": ["1", "x", None, "2"],
         "nullable": pd.array([1, None, 9, 2], dtype="Int64"), "other": ["a", "b", "c", "d"],
+        "small": np.array([1, 9, 2, 0], dtype=np.int32),
+        "single": np.array([1.0, 2.5, np.nan, 3.0], dtype=np.float32),
     })  # fmt: skip
     cols = [c for c in df.columns if c != "other"]
     got = describe.blank_out_of_range(df, cols, low=0, high=3)
     pd.testing.assert_frame_equal(got, _slow_blank(df, cols, 0, 3), check_exact=True)
     assert got["ints_ok"].dtype == np.int64 and got["ints_bad"].dtype == np.float64
+    assert got["single"].dtype == np.float32
     bad = describe.out_of_range(df, cols, low=0, high=3)
-    assert bad["column"].tolist() == ["ints_bad", "floats_bad", "text", "nullable"]
-    assert bad["n_out_of_range"].tolist() == [2, 3, 1, 1]
+    assert bad["column"].tolist() == ["ints_bad", "floats_bad", "text", "nullable", "small",
+                                      "single"]  # fmt: skip
+    assert bad["n_out_of_range"].tolist() == [2, 3, 1, 1, 1, 1]
 
 
 def test_binary_column_of_numbers_and_text_alike():
