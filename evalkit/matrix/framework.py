@@ -272,6 +272,9 @@ def load_framework(path: str | Path | Mapping | Framework | None = None) -> Fram
     ``elements`` is a list of ``{id, label, description}``. Element ids are unique across the
     framework.
 
+    A file is parsed once per version (its modification time and size): asking again for an
+    unchanged file returns the framework read before, with a ``levels`` dict of its own.
+
     Examples
     --------
     >>> fw = load_framework()
