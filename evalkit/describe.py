@@ -107,6 +107,9 @@ def out_of_range(
     rows = []
     for col in columns:
         raw = df[col]
+        a = _plain_numbers(raw)
+        if a is not None and not _outside(a, low, high).any():
+            continue  # numbers that all fit (or are missing): nothing to report
         num = pd.to_numeric(raw, errors="coerce")
         bad = raw.notna() & (num.isna() | (num < low) | (num > high) | (num % 1 != 0))
         if bad.any():
@@ -124,10 +127,33 @@ def blank_out_of_range(
     """
     out = df.copy()
     for col in columns:
+        a = _plain_numbers(out[col])
+        if a is not None:
+            # numbers in a NumPy column: the same as below, array by array
+            blank = _outside(a, low, high)
+            if blank.any():  # else the column stays as it is (to_numeric changes nothing)
+                out[col] = out[col].where(~blank)  # missing ones stay missing
+            continue
         num = pd.to_numeric(out[col], errors="coerce")
         keep = num.between(low, high) & (num % 1 == 0)
         out[col] = num.where(keep)
     return out
+
+
+def _plain_numbers(s: pd.Series) -> np.ndarray | None:
+    """The values of a NumPy integer or float column (None for any other dtype)."""
+    dtype = s.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "iuf":
+        return s.to_numpy()
+    return None
+
+
+def _outside(a: np.ndarray, low: float, high: float) -> np.ndarray:
+    """Numbers outside ``low..high`` or not whole (missing values are not outside)."""
+    if a.dtype.kind != "f":
+        return ~((a >= low) & (a <= high))  # whole numbers, never missing
+    with np.errstate(invalid="ignore"):
+        return ~np.isnan(a) & ~((a >= low) & (a <= high) & (a % 1 == 0))
 
 
 def binary_column(df: pd.DataFrame, column: str) -> pd.Series:
@@ -149,6 +175,8 @@ def binary_column(df: pd.DataFrame, column: str) -> pd.Series:
             allowed="1 (received the service) or 0 (comparison) in every row "
             "(row numbers count the header as 1)",
         )
+    if isinstance(raw.dtype, np.dtype) and raw.dtype.kind in "iub" and raw.isin([0, 1]).all():
+        return raw.astype(int)  # 0 and 1 (or False and True) already
     text = raw.astype(str).str.strip().str.lower()
     mapping = {"1": 1, "0": 0, "1.0": 1, "0.0": 0, "true": 1, "false": 0, "yes": 1, "no": 0}
     bad = ~text.isin(list(mapping))

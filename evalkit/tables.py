@@ -325,7 +325,9 @@ def report_table(
     shown = data
     if hidden is not None:
         mask = hidden.reindex(index=data.index, columns=data.columns).fillna(False).astype(bool)
-        shown = data.astype(object).mask(mask, pd.NA)
+        shown = data.astype(object)
+        if mask.to_numpy().any():  # (masking no cell changes nothing)
+            shown = shown.mask(mask, pd.NA)
     elif suppress:
         from .disclosure import suppress as _suppress
 
@@ -346,9 +348,10 @@ def report_table(
             isinstance(data.index, pd.RangeIndex) and data.index.start == 0 and data.index.step == 1
         )
     # the ids come from what is shown only: a hash of hidden counts could be brute-forced
-    digest = hashlib.sha1(
-        (caption + data.astype(object).mask(mask, marker).to_csv()).encode("utf-8")
-    ).hexdigest()[:10]
+    visible = data.astype(object)
+    if any_hidden:
+        visible = visible.mask(mask, marker)
+    digest = hashlib.sha1((caption + visible.to_csv()).encode("utf-8")).hexdigest()[:10]
     note_id = f"evalkit-note-{digest}"
     caption_id = f"evalkit-caption-{digest}"
     esc = html.escape

@@ -374,3 +374,90 @@ def test_change_between_the_two_latest_dates(ratings):
         matrix.change(ratings, area="South")
     with pytest.raises(DataError, match="no area has two"), pytest.warns(EvalkitWarning):
         matrix.change(ratings[ratings.area == "South"])
+
+
+# -- reading and checking once (issue 12): the report's fast paths equal the public ones --------
+
+
+def test_checked_ratings_are_used_as_they_are_and_give_the_same_results():
+    from evalkit.matrix.cycle import ranked_disagreement
+    from evalkit.matrix.ratings import Checked
+
+    path = "data/demo/matrix.csv"
+    fw = matrix.load_framework()
+    everyone = matrix.read_ratings(path, fw, notes=True)
+    pd.testing.assert_frame_equal(
+        everyone[["area", "partner", "dimension", "element", "level", "date"]],
+        matrix.read_ratings(path),
+    )
+    mine = everyone[everyone["area"] == "A01"]
+    ratings = mine[["area", "partner", "dimension", "element", "level", "date"]]
+    checked = Checked(mine, fw)
+    pd.testing.assert_frame_equal(matrix.read_ratings(checked), ratings)
+    pd.testing.assert_frame_equal(matrix.read_ratings(checked, notes=True), mine)
+    prof = matrix.profile(checked, area="A01")
+    pd.testing.assert_frame_equal(prof, matrix.profile(ratings, area="A01"))
+    pd.testing.assert_frame_equal(
+        matrix.change(checked, area="A01", since="baseline"),
+        matrix.change(ratings, area="A01", since="baseline"),
+    )
+    assert matrix.agreement(checked, area="A01") == matrix.agreement(ratings, area="A01")
+    pd.testing.assert_frame_equal(
+        matrix.priority_actions(checked, area="A01"), matrix.priority_actions(path, area="A01")
+    )
+    slow = matrix.disagreement(ratings, area="A01")
+    pd.testing.assert_frame_equal(matrix.disagreement(checked, area="A01"), slow)
+    pd.testing.assert_frame_equal(ranked_disagreement(prof, fw), slow)
+
+
+def test_checked_ratings_from_another_framework_are_checked_again():
+    from evalkit.matrix.ratings import Checked
+
+    df = pd.DataFrame({"area": "A", "partner": ["NHS", "LA"], "element": "strategy",
+                       "level": [2, 5], "date": "2024-03-01"})  # fmt: skip
+    fw = matrix.load_framework()
+    narrow = matrix.load_framework(
+        {"name": "three levels", "levels": ["low", "middle", "high"],
+         "dimensions": [{"id": "plan", "label": "Plan",
+                         "elements": [{"id": "strategy", "label": "Strategy"}]}]}
+    )  # fmt: skip
+    checked = Checked(matrix.read_ratings(df, fw, notes=True), fw)
+    with pytest.raises(DataError, match="level out of range"):
+        matrix.read_ratings(checked, narrow)
+
+
+def test_text_columns_are_read_as_object_columns_are():
+    df = pd.DataFrame({"area": "A", "partner": ["NHS", "LA", "VCS"],
+                       "element": ["strategy", "Workforce planning", "GOVERNANCE"],
+                       "level": ["3 developing", "2", "basic"],
+                       "date": ["2024-03-01", "01/03/2024", "2024-03-01"],
+                       "action": ["Write it", "", None], "status": ["In-progress", None, None]})  # fmt: skip
+    as_text = df.astype({c: "str" for c in df.columns if c != "action"})
+    as_object = df.astype(object)
+    fast = matrix.read_ratings(as_text, notes=True)
+    pd.testing.assert_frame_equal(fast, matrix.read_ratings(as_object, notes=True))
+    assert fast["level"].tolist() == [3, 2, 1]
+    assert fast["status"].tolist() == ["in progress", "", ""]
+    numbers = df.assign(level=[3, 2, 1])
+    pd.testing.assert_frame_equal(
+        matrix.read_ratings(numbers), matrix.read_ratings(numbers.astype({"level": object}))
+    )
+
+
+def test_framework_file_is_parsed_once_per_version(tmp_path):
+    from evalkit.matrix import framework as fwmod
+
+    text = (
+        "name: local\nlevels: [low, high]\ndimensions:\n"
+        "  - id: plan\n    label: Plan\n    elements:\n"
+        "      - id: strategy\n        label: Strategy\n"
+    )
+    path = tmp_path / "fw.yaml"
+    path.write_text(text, encoding="utf-8")
+    first = matrix.load_framework(path)
+    first.levels[1] = "changed by a caller"
+    again = matrix.load_framework(path)
+    assert again == matrix.load_framework(path) and again.levels == {1: "low", 2: "high"}
+    path.write_text(text.replace("Strategy", "Our strategy"), encoding="utf-8")
+    assert matrix.load_framework(path).element("strategy").label == "Our strategy"
+    assert str(path.resolve()) in "".join(fwmod._READ)

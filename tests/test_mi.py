@@ -225,3 +225,70 @@ def test_mi_bad_input():
         prepost(d.assign(y=np.nan), pre="base", post="y", missing="mi")
     with pytest.raises(ParameterError, match="m=0"):
         prepost(d, pre="base", post="y", missing="mi", m=0)
+
+
+def _impute_chained_reference(data, m, seed, maxit=10):
+    """impute_chained as first written (np.delete and column_stack at every step)."""
+    from evalkit.designs.impute import _pmm_draw
+
+    values = data.to_numpy(dtype=float)
+    missing = np.isnan(values)
+    todo = [j for j in range(values.shape[1]) if missing[:, j].any()]
+    rng = np.random.default_rng(seed)
+    out = []
+    for _ in range(m):
+        v = values.copy()
+        for j in todo:
+            obs = v[~missing[:, j], j]
+            v[missing[:, j], j] = rng.choice(obs, size=int(missing[:, j].sum()))
+        for _ in range(maxit if todo else 0):
+            for j in todo:
+                x = np.column_stack([np.ones(len(v)), np.delete(v, j, axis=1)])
+                v[missing[:, j], j] = _pmm_draw(v[:, j], x, missing[:, j], rng)
+        out.append(v)
+    return out
+
+
+def test_impute_chained_fills_predictors_in_place_with_the_same_draws():
+    rng = np.random.default_rng(3)
+    d = pd.DataFrame(rng.normal(size=(120, 4)), columns=list("abcd"))
+    d.iloc[rng.random(120) < 0.3, 0] = np.nan
+    d.iloc[rng.random(120) < 0.2, 2] = np.nan
+    d.iloc[rng.random(120) < 0.1, 3] = np.nan
+    fast = impute_chained(d, m=3, seed=11, maxit=4)
+    for got, want in zip(fast, _impute_chained_reference(d, 3, 11, maxit=4)):
+        np.testing.assert_array_equal(got.to_numpy(), want)
+
+
+def test_ancova_mi_design_template_equals_the_full_model_matrix(monkeypatch):
+    import importlib
+
+    ancova_module = importlib.import_module("evalkit.designs.ancova")
+    d = individual_trial(300, 0.3, seed=8)
+    rng = np.random.default_rng(8)
+    d.loc[rng.random(len(d)) < 0.3, "outcome"] = np.nan
+    d.loc[rng.random(len(d)) < 0.1, "baseline"] = np.nan
+    d["site"] = np.where(rng.random(len(d)) < 0.5, "north", "south")
+    kw = dict(outcome="outcome", treatment="treatment", baseline="baseline",
+              covariates=["x1", "site"], missing="mi", m=5, seed=4)  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fast = ancova(d, **kw)
+        monkeypatch.setattr(ancova_module, "_imputed_design", lambda template, imp: None)
+        full = ancova(d, **kw)
+    assert (fast.estimate, fast.se, fast.df, fast.fmi) == (
+        full.estimate,
+        full.se,
+        full.df,
+        full.fmi,
+    )
+    pd.testing.assert_frame_equal(fast.coefficients, full.coefficients, check_exact=True)
+
+
+def test_pool_rubin_reads_lists_of_floats_as_any_sequence():
+    q, u = [1.0, np.float64(1.2), 0.9, 1], [0.04, 0.05, np.float64(0.045), 0.05]
+    a = pool_rubin(q, u, df_complete=40)
+    b = pool_rubin(np.array(q, dtype=object), np.array(u, dtype=object), df_complete=40)
+    assert (a.estimate, a.se, a.df, a.fmi) == (b.estimate, b.se, b.df, b.fmi)
+    with pytest.raises(Exception, match="numeric"):
+        pool_rubin([1.0, "x"], [0.1, 0.1])

@@ -591,3 +591,59 @@ def test_items_frame_feeds_reliability_summary(rng):
     assert tool.published() == {"split_half": 0.88, "standardized_alpha": 0.87}
     assert ek.tools.get("sdq").published("peer") == {"alpha": 0.73}
     assert ek.tools.get("asq3").published("communication") == {}  # test-retest is not alpha
+
+
+# -- array paths (issue 12): the same results as the column-by-column ones -------------------
+
+
+def _slow_blank(df, columns, low, high):
+    out = df.copy()
+    for col in columns:
+        num = pd.to_numeric(out[col], errors="coerce")
+        out[col] = num.where(num.between(low, high) & (num % 1 == 0))
+    return out
+
+
+def test_blank_and_out_of_range_number_columns_as_column_by_column():
+    from evalkit import describe
+
+    df = pd.DataFrame({
+        "ints_ok": [0, 1, 3, 2], "ints_bad": [0, 4, -1, 3], "floats_ok": [0.0, np.nan, 3.0, 1.0],
+        "floats_bad": [0.5, np.nan, 7.0, np.inf], "text": ["1", "x", None, "2"],
+        "nullable": pd.array([1, None, 9, 2], dtype="Int64"), "other": ["a", "b", "c", "d"],
+        "small": np.array([1, 9, 2, 0], dtype=np.int32),
+        "single": np.array([1.0, 2.5, np.nan, 3.0], dtype=np.float32),
+    })  # fmt: skip
+    cols = [c for c in df.columns if c != "other"]
+    got = describe.blank_out_of_range(df, cols, low=0, high=3)
+    pd.testing.assert_frame_equal(got, _slow_blank(df, cols, 0, 3), check_exact=True)
+    assert got["ints_ok"].dtype == np.int64 and got["ints_bad"].dtype == np.float64
+    assert got["single"].dtype == np.float32
+    bad = describe.out_of_range(df, cols, low=0, high=3)
+    assert bad["column"].tolist() == ["ints_bad", "floats_bad", "text", "nullable", "small",
+                                      "single"]  # fmt: skip
+    assert bad["n_out_of_range"].tolist() == [2, 3, 1, 1, 1, 1]
+
+
+def test_binary_column_of_numbers_and_text_alike():
+    from evalkit.describe import binary_column
+
+    for values in ([0, 1, 1], [False, True, True], [0.0, 1.0, 1.0], ["no", "Yes", "1"]):
+        out = binary_column(pd.DataFrame({"t": values}), "t")
+        assert out.tolist() == [0, 1, 1] and out.dtype == np.int64 and out.name == "t"
+    with pytest.raises(DataError, match="binary"):
+        binary_column(pd.DataFrame({"t": [0, 2]}), "t")
+
+
+def test_bands_from_codes_match_labels():
+    tool = ek.tools.get("epds")
+    df = pd.DataFrame({f"epds_{i}": [0, 1, 3, np.nan] for i in range(1, 11)})
+    band = tool.score(df)["total_band"]
+    labels = [b.label for b in sorted(tool.bands("total"), key=lambda b: b.min)]
+    expected = pd.Categorical(
+        [None if np.isnan(s) else next(b.label for b in reversed(sorted(
+            tool.bands("total"), key=lambda b: b.min)) if b.min <= s <= b.max)
+         for s in tool.score(df)["total"]],
+        categories=list(dict.fromkeys(labels)), ordered=True,
+    )  # fmt: skip
+    pd.testing.assert_series_equal(band, pd.Series(expected, name="total_band"))

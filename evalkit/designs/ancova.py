@@ -465,6 +465,47 @@ def ancova(
     )
 
 
+def _design_template(
+    xmat: np.ndarray, base: pd.DataFrame, adjust: list[str], numeric: list[str]
+) -> tuple[np.ndarray, list[tuple[str, int]]]:
+    """The model matrix of one imputed data set and the positions of its imputed columns.
+
+    :func:`~evalkit.designs._common.treatment_design` puts the intercept, the treatment, then
+    each adjustment variable in turn: one column for a numeric one, its indicators (all but
+    the first level) for a text one, which is not imputed and so the same in every data set.
+    """
+    where, pos = [], 2
+    for c in adjust:
+        if c in numeric:
+            where.append((c, pos))
+            pos += 1
+        else:
+            pos += expand_covariates(base, [c], drop_first=True).shape[1]
+    return xmat, where
+
+
+def _imputed_design(
+    template: tuple[np.ndarray, list[tuple[str, int]]] | None, imp: pd.DataFrame
+) -> np.ndarray | None:
+    """The model matrix of another imputed data set: the template with its imputed columns
+    replaced (as :func:`~evalkit.designs._common.treatment_design` builds it, value for value).
+
+    None when there is no template yet, or when an imputed column is constant or the matrix
+    is rank-deficient: the caller then builds it in full, which raises the usual error.
+    """
+    if template is None:
+        return None
+    xmat, where = template
+    xmat = xmat.copy(order="K")  # the same memory layout: the same floating-point results
+    for c, j in where:
+        xmat[:, j] = imp[c].to_numpy(dtype=float)
+        if len(np.unique(xmat[:, j])) < 2:
+            return None
+    if np.linalg.matrix_rank(xmat) < xmat.shape[1]:
+        return None
+    return xmat
+
+
 def _ancova_mi(
     df: pd.DataFrame,
     *,
@@ -525,12 +566,15 @@ def _ancova_mi(
             "because Rubin's rules need a variance from each imputed data set"
         )
     ests, variances, dfs, coef_est, coef_var = [], [], [], [], []
+    template = None
     for imp in impute_chained(frame, m=m, seed=seed):
-        data = base.copy()
-        data[numeric] = imp[numeric]
-        design = treatment_design(data, treatment, t, adjust)
-        xmat = design.to_numpy(dtype=float)
-        y = data[outcome].to_numpy(dtype=float)
+        xmat = _imputed_design(template, imp)
+        if xmat is None:  # the first imputation, or a check to make: the model matrix in full
+            data = base.copy()
+            data[numeric] = imp[numeric]
+            xmat = treatment_design(data, treatment, t, adjust).to_numpy(dtype=float)
+            template = _design_template(xmat, base, adjust, numeric)
+        y = imp[outcome].to_numpy(dtype=float)
         inf, ses, dfi = cluster_inference(xmat, y, groups, 1, se=method, level=level)
         ests.append(inf.estimate)
         variances.append(inf.se**2)

@@ -77,6 +77,15 @@ def _barnard_rubin(m: int, b: float, t: float, dfcom: float) -> float:
     return dfold * dfobs / (dfold + dfobs)
 
 
+def _plain_floats(x: Any) -> Any:
+    """A list of Python or NumPy floats (and ints) as a float Series, which
+    :func:`~evalkit._validate.numeric_array` reads without looking for text; anything else
+    as it is (checked as usual)."""
+    if isinstance(x, list) and all(type(v) in (float, int, np.float64) for v in x):
+        return pd.Series(np.array(x, dtype=float))
+    return x
+
+
 def pool_rubin(
     estimates: Sequence[float],
     variances: Sequence[float],
@@ -135,8 +144,8 @@ def pool_rubin(
     (-1.48685, 1.024914, 20.9703)
     """
     level = check_level(level)
-    q = numeric_array(estimates, name="estimates", allow_nan=False)
-    u = numeric_array(variances, name="variances", allow_nan=False)
+    q = numeric_array(_plain_floats(estimates), name="estimates", allow_nan=False)
+    u = numeric_array(_plain_floats(variances), name="variances", allow_nan=False)
     if q.ndim != 1 or u.ndim != 1 or len(q) != len(u):
         raise ParameterError(
             f"estimates ({q.size}) and variances ({u.size}) must be two lists of the same length",
@@ -260,6 +269,8 @@ def impute_chained(
     missing = np.isnan(values)
     todo = [j for j in range(values.shape[1]) if missing[:, j].any()]
     rng = np.random.default_rng(seed)
+    # the predictors of each imputed column, filled in place at every step
+    xs = {j: np.ones((len(values), values.shape[1])) for j in todo}
     out = []
     for _ in range(m):
         v = values.copy()
@@ -268,8 +279,10 @@ def impute_chained(
             v[missing[:, j], j] = rng.choice(obs, size=int(missing[:, j].sum()))
         for _ in range(maxit if todo else 0):
             for j in todo:
-                others = np.delete(v, j, axis=1)
-                x = np.column_stack([np.ones(len(v)), others])
+                # an intercept, then every other column (as np.delete would leave them)
+                x = xs[j]
+                x[:, 1 : j + 1] = v[:, :j]
+                x[:, j + 1 :] = v[:, j + 1 :]
                 v[missing[:, j], j] = _pmm_draw(v[:, j], x, missing[:, j], rng)
         out.append(pd.DataFrame(v, index=data.index, columns=data.columns))
     return out

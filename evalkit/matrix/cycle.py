@@ -19,7 +19,7 @@ import pandas as pd
 
 from .._validate import check_choice
 from ..errors import DataError
-from .framework import load_framework
+from .framework import Framework, load_framework
 from .profile import profile
 from .ratings import ACTION_STATUSES, parse_dates, pick_areas, pick_date, read_ratings
 
@@ -143,7 +143,13 @@ def disagreement(
     [['strategy', 3.0, 1], ['governance', 0.0, 2]]
     """
     fw = load_framework(framework)
-    p = profile(ratings, area=area, date=date, framework=fw)
+    return ranked_disagreement(profile(ratings, area=area, date=date, framework=fw), fw)
+
+
+def ranked_disagreement(p: pd.DataFrame, fw: Framework) -> pd.DataFrame:
+    """:func:`disagreement` from the profile :func:`~evalkit.matrix.profile` gave for the same
+    ratings, area and date with framework ``fw`` (so a report that has it does not profile the
+    ratings again)."""
     el = p[(p["scope"] == "element") & (p["n_partners"] >= 2)].copy()
     el["range"] = el["max"] - el["min"]
     el["_order"] = el["element"].map({e: i for i, e in enumerate(fw.element_ids)})

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +22,9 @@ __all__ = ["DEFAULT_FRAMEWORK", "Element", "Dimension", "Framework", "load_frame
 DEFAULT_FRAMEWORK = Path(__file__).with_name("framework.yaml")
 
 _ID = re.compile(r"^[a-z][a-z0-9_]*$")
+# framework files read: path -> ((mtime_ns, size), Framework), so a page that asks for the
+# framework many times parses the YAML once (a changed file is read again)
+_READ: dict[str, tuple[tuple[int, int], Framework]] = {}
 
 
 @dataclass(frozen=True)
@@ -269,6 +272,9 @@ def load_framework(path: str | Path | Mapping | Framework | None = None) -> Fram
     ``elements`` is a list of ``{id, label, description}``. Element ids are unique across the
     framework.
 
+    A file is parsed once per version (its modification time and size): asking again for an
+    unchanged file returns the framework read before, with a ``levels`` dict of its own.
+
     Examples
     --------
     >>> fw = load_framework()
@@ -287,6 +293,11 @@ def load_framework(path: str | Path | Mapping | Framework | None = None) -> Fram
     name = str(file) if path is not None else file.name
     if not file.is_file():
         raise SpecError("framework file not found", file=name)
+    stat = file.stat()
+    stamp, key = (stat.st_mtime_ns, stat.st_size), f"{name}\0{file.resolve()}"
+    cached = _READ.get(key)
+    if cached is not None and cached[0] == stamp:
+        return replace(cached[1], levels=dict(cached[1].levels))  # levels: a dict of its own
     try:
         raw = yaml.safe_load(file.read_text(encoding="utf-8"))
     except yaml.YAMLError as exc:
@@ -295,4 +306,6 @@ def load_framework(path: str | Path | Mapping | Framework | None = None) -> Fram
         raise SpecError(
             f"not valid YAML{line}: {getattr(exc, 'problem', exc)}", file=name
         ) from None
-    return _parse_framework(raw, file=name)
+    fw = _parse_framework(raw, file=name)
+    _READ[key] = (stamp, fw)
+    return replace(fw, levels=dict(fw.levels))

@@ -18,8 +18,11 @@ from .ratings import checked_ratings, pick_areas, pick_date
 __all__ = ["profile", "change"]
 
 
-def _stats(values: pd.Series) -> dict[str, float]:
-    v = values.dropna().to_numpy(dtype=float)
+def _stats(values: pd.Series | np.ndarray) -> dict[str, float]:
+    if isinstance(values, np.ndarray):
+        v = values[~np.isnan(values)]
+    else:
+        v = values.dropna().to_numpy(dtype=float)
     if v.size == 0:
         return dict(mean=np.nan, median=np.nan, min=np.nan, max=np.nan, sd=np.nan, n_partners=0)
     return dict(
@@ -34,6 +37,8 @@ def _stats(values: pd.Series) -> dict[str, float]:
 
 def _profile_one(r: pd.DataFrame, fw: Framework, area: str, date: pd.Timestamp) -> list[dict]:
     wide = r.pivot(index="partner", columns="element", values="level")
+    levels = wide.to_numpy(dtype=float)  # element by element, as wide[eid] holds them
+    where = {e: j for j, e in enumerate(wide.columns)}
     rows = []
     base = {"area": area, "date": date}
     dim_scores = {}
@@ -52,7 +57,7 @@ def _profile_one(r: pd.DataFrame, fw: Framework, area: str, date: pd.Timestamp) 
             }
         )
         for eid in d.elements:
-            col = wide[eid] if eid in wide.columns else pd.Series(dtype=float)
+            col = levels[:, where[eid]] if eid in where else np.array([], dtype=float)
             rows.append(
                 {
                     **base,

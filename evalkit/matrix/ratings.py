@@ -31,6 +31,8 @@ ACTION_STATUSES = ("planned", "in progress", "done", "dropped")
 # other spellings of the note columns' names (after lower-casing, spaces to underscores)
 _NOTE_ALIASES = {"priority_action": "action", "due": "due_date", "barrier": "barriers"}
 _ACTION_COLUMNS = ("action", "owner", "due_date", "status")
+# the columns read_ratings returns without notes
+_RATED = ["area", "partner", "dimension", "element", "level", "date"]
 
 
 def _norm_token(value: Any) -> str:
@@ -99,8 +101,29 @@ def parse_dates(col: pd.Series) -> pd.Series:
     return out.dt.tz_localize(None).dt.normalize() if out.dt.tz is not None else out.dt.normalize()
 
 
+class Checked:
+    """Ratings already checked by :func:`read_ratings` (``notes=True``), to pass again.
+
+    Every function of this package that takes ratings accepts one in their place and skips
+    reading and checking them again (the report reads its ratings file once per page and
+    analyses one area of it several ways). Build it only from the untouched output of
+    ``read_ratings(..., framework, notes=True)`` (or rows of it) and the same ``framework``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The checked ratings with their note columns.
+    framework : Framework
+        The framework they were checked against.
+    """
+
+    def __init__(self, frame: pd.DataFrame, framework: Framework) -> None:
+        self.frame = frame
+        self.framework = framework
+
+
 def read_ratings(
-    data: pd.DataFrame | str | Path | list | tuple,
+    data: pd.DataFrame | str | Path | list | tuple | Checked,
     framework: Any = None,
     *,
     notes: bool = False,
@@ -119,7 +142,8 @@ def read_ratings(
         Or a workbook written by :func:`evalkit.matrix.write_template` and filled in by the
         partners (recognised by its ``Instructions`` sheet); errors then name the sheet and the
         cell. A list of paths (e.g. one workbook per area and year) is read file by file and
-        stacked.
+        stacked. Or :class:`Checked` ratings, returned as they are (checked again only against
+        another framework).
     framework : Framework, path or mapping, optional
         Passed to :func:`load_framework`; the default framework when omitted.
     notes : bool
@@ -160,6 +184,11 @@ def read_ratings(
     {'element': ['strategy', 'strategy'], 'level': [3, 3]}
     """
     fw = load_framework(framework)
+    if isinstance(data, Checked):
+        if data.framework == fw:
+            out = data.frame.copy()
+            return out if notes else out[_RATED]
+        data = data.frame  # checked against another framework: check again
     if isinstance(data, (list, tuple)):
         return _read_many(data, fw, notes)
     file = None
@@ -252,14 +281,17 @@ def _check(df: pd.DataFrame, fw: Framework, file: str | None, cells: dict | None
     for e in fw.elements:
         lookup[_norm_token(e.id)] = e.id
         lookup[_norm_token(e.label)] = e.id
-    element = df["element"].map(lambda v: lookup.get(_norm_token(v)))
+    element = df["element"].map(_each_value(df["element"], lambda v: lookup.get(_norm_token(v))))
     _reject(
         df, element.isna(), "element", "unknown element", file, ", ".join(fw.element_ids), cells
     )
     out["dimension"] = element.map({e.id: e.dimension for e in fw.elements}).astype(str)
     out["element"] = element.astype(str)
 
-    level = df["level"].map(lambda v: _level(v, fw)).astype(float)
+    if isinstance(df["level"].dtype, np.dtype) and df["level"].dtype.kind in "iuf":
+        level = df["level"].astype(float)  # numbers already: what _level gives each of them
+    else:
+        level = df["level"].map(_each_value(df["level"], lambda v: _level(v, fw))).astype(float)
     bad = (
         level.isna() | (level != np.round(level)) | (level < fw.min_level) | (level > fw.max_level)
     )
@@ -286,7 +318,18 @@ def _check(df: pd.DataFrame, fw: Framework, file: str | None, cells: dict | None
 
 
 def _blank(col: pd.Series) -> pd.Series:
+    if isinstance(col.dtype, np.dtype) and col.dtype.kind in "iufbM":
+        return col.isna()  # numbers and dates are never blank text
     return (col.isna() | (col.astype("string").str.strip() == "")).fillna(True).astype(bool)
+
+
+def _each_value(col: pd.Series, fn: Any) -> Any:
+    """What to map ``col`` (no missing values) with to get ``col.map(fn)``: for text columns
+    ``fn`` of each distinct value, computed once; ``fn`` itself for any other column (whose
+    values, such as 1, 1.0 and True, may be equal as keys yet not to ``fn``)."""
+    if not isinstance(col.dtype, pd.StringDtype):
+        return fn
+    return {v: fn(v) for v in pd.unique(col)}
 
 
 def _level(v: Any, fw: Framework) -> float:
@@ -319,7 +362,8 @@ def _check_notes(
     out["due_date"] = due.astype("datetime64[ns]")
 
     status_blank = _blank(df["status"])
-    status = df["status"].map(_status).where(~status_blank, "")
+    status = df["status"].where(~status_blank, "")
+    status = status.map(_each_value(status, _status)).where(~status_blank, "")
     allowed = ", ".join(ACTION_STATUSES)
     _reject(
         df, ~status.isin(("",) + ACTION_STATUSES), "status", "unknown status", file, allowed, cells
@@ -375,7 +419,8 @@ def read_actions(
 
 
 def checked_ratings(ratings: Any, framework: Any) -> tuple[pd.DataFrame, Framework]:
-    """The ratings checked by :func:`read_ratings`, with the framework they were checked against."""
+    """The ratings checked by :func:`read_ratings`, with the framework they were checked against
+    (:class:`Checked` ratings are not checked again)."""
     fw = load_framework(framework)
     return read_ratings(ratings, fw), fw
 

@@ -118,12 +118,15 @@ def _bars(el: pd.DataFrame, fw: Any, colours: dict, ax: Any, title: str) -> Any:
     means = el["mean"].to_numpy(dtype=float)
     dims = [fw.element(e).dimension for e in el.index]
     ax.barh(y, np.nan_to_num(means), color=[colours[d] for d in dims], height=0.7, left=0, zorder=2)
+    # the partners' ranges: one line (segments split by NaN) and one set of end marks
+    xs, ys = [], []
     for yi, lo, hi in zip(y, el["min"], el["max"]):
         if np.isfinite(lo) and np.isfinite(hi) and hi > lo:
-            ax.plot(
-                [lo, hi], [yi, yi], color=PALETTE["black"], lw=1.5, zorder=3, solid_capstyle="butt"
-            )
-            ax.plot([lo, hi], [yi, yi], "|", color=PALETTE["black"], ms=8, zorder=3)
+            xs += [lo, hi, np.nan]
+            ys += [yi, yi, np.nan]
+    if xs:
+        ax.plot(xs, ys, color=PALETTE["black"], lw=1.5, zorder=3, solid_capstyle="butt")
+        ax.plot(xs, ys, "|", color=PALETTE["black"], ms=8, zorder=3)
     for yi, m in zip(y, means):
         if not np.isfinite(m):
             ax.text(

@@ -177,8 +177,12 @@ def _tool_scores(
             problems.append((key, str(exc)))
             totals.append(None)
             continue
-        decoded = tool.decode_labels(df, prefix=prefix)
-        bad = _text_cells(decoded[cols])
+        # only the item columns are decoded, checked and scored (all of them: with repeated
+        # column names, which scoring reports)
+        items = df if df.columns.duplicated().any() else df[cols]
+        decoded = tool.decode_labels(items, prefix=prefix)
+        answers = decoded[cols]
+        bad = _text_cells(answers)
         if bad:
             labels = tool.answer_labels()
             known = (
@@ -197,7 +201,7 @@ def _tool_scores(
             )
             totals.append(None)
             continue
-        if decoded[cols].isna().all().all():
+        if answers.isna().all().all():
             problems.append(
                 (
                     key,

@@ -441,14 +441,13 @@ class Tool:
                         nums.append(np.nan)
                 if rows_t:
                     text_bad[str(col)] = (rows_t, vals_t)
-                x = pd.Series(nums, index=s.index, dtype=float)
+                arr = np.array(nums, dtype=float)
             else:
-                x = s.astype(float)
-            arr = x.to_numpy()
+                arr = s.to_numpy(dtype=float, copy=True)
             ok = np.isnan(arr) | np.isin(arr, allowed_f)
             if not ok.all():
                 range_bad[str(col)] = (list(s.index[~ok]), list(s[~ok]))
-            out[item] = x
+            out[item] = arr
         if text_bad:
             self._raise_bad(
                 text_bad,
@@ -884,12 +883,12 @@ def _scale_score(items: pd.DataFrame, missing: Missing) -> tuple[pd.Series, pd.S
 
 def _band(score: pd.Series, bands: Sequence[Band]) -> pd.Categorical:
     ordered = sorted(bands, key=lambda b: b.min)
-    labels = np.full(len(score), None, dtype=object)
+    cats = list(dict.fromkeys(b.label for b in ordered))
+    codes = np.full(len(score), -1, dtype=np.int64)  # -1: no band (a missing score)
     x = score.to_numpy(dtype=float)
     for b in ordered:
-        labels[(x >= b.min) & (x <= b.max)] = b.label
-    cats = list(dict.fromkeys(b.label for b in ordered))
-    return pd.Categorical(labels, categories=cats, ordered=True)
+        codes[(x >= b.min) & (x <= b.max)] = cats.index(b.label)
+    return pd.Categorical.from_codes(codes, categories=cats, ordered=True)
 
 
 def _cutoff_band(score: pd.Series, cutoff: float, monitoring: float | None) -> pd.Categorical:

@@ -45,6 +45,8 @@ from ... import plan as planning
 from ... import reliability as rel
 from ...disclosure import Register
 from ...errors import DataError, EvalkitError, ParameterError
+from ...matrix.cycle import ranked_disagreement
+from ...matrix.ratings import Checked
 from ..page import Findings
 
 __all__ = ["AreaAnalysis", "analyse", "area_parameters", "DESIGN_NAMES", "GROUPS"]
@@ -552,9 +554,9 @@ def analyse(values: Mapping[str, Any] | Any) -> AreaAnalysis:
         if eq is not None and pre in eq.equivalence.index:
             a.baseline_smd = abs(float(eq.equivalence.loc[pre, "effect_size"]))
 
-    _indicators(a)
+    indicators = _indicators(a)
     _matrix(a)
-    _implementation(a, data, pre, post, group, covs)
+    _implementation(a, data, pre, post, group, covs, indicators)
     _evidence(a, r_local)
     return _settle(a)
 
@@ -601,14 +603,16 @@ def _imputed(
     )
 
 
-def _indicators(a: AreaAnalysis) -> None:
+def _indicators(a: AreaAnalysis) -> pd.DataFrame | None:
+    """The indicator's funnel and time series; returns the indicators file as read (read once
+    per page: :func:`_eligible` takes it too)."""
     from ..inputs import read_table
 
     p = a.params
     if not p["indicators"]:
-        return
-    table = read_table(p["indicators"])
-    table = table[table["indicator"] == p["indicator"]]
+        return None
+    everything = read_table(p["indicators"])
+    table = everything[everything["indicator"] == p["indicator"]]
     last = table[table["month"] > table["month"].max() - 12]
     totals = last.groupby("area_id")[["numerator", "denominator"]].sum()
     totals.index = totals.index.astype(str)
@@ -634,24 +638,30 @@ def _matrix(a: AreaAnalysis) -> None:
     if not p["matrix"]:
         return
     area = str(p["area_id"])
-    ratings = mx.read_ratings(p["matrix"])
-    ratings = ratings[ratings["area"].astype(str) == area]
+    # the file is read and checked once (with its notes: read_ratings checks them either way);
+    # the area's rows then go to every step as ratings already checked
+    fw = mx.load_framework()
+    everyone = mx.read_ratings(p["matrix"], fw, notes=True)
+    mine = everyone[everyone["area"].astype(str) == area]
+    ratings = mine[["area", "partner", "dimension", "element", "level", "date"]]
     if not len(ratings):
         a.failed.setdefault("matrix", "the ratings file has no ratings for this area")
         return
+    checked = Checked(mine, fw)
     a.ratings = ratings
-    a.profile = mx.profile(ratings, area=area)
-    a.agreement = _run(a, "matrix", mx.agreement, ratings, area=area)
+    a.profile = mx.profile(checked, area=area)
+    a.agreement = _run(a, "matrix", mx.agreement, checked, area=area)
     if ratings["date"].nunique() > 1:
-        a.change = mx.change(ratings, area=area)
+        a.change = mx.change(checked, area=area)
     # the yearly cycle (issue 17): actions agreed at the latest assessment with their status,
     # change per element since the first assessment, where partners disagree most
     if ratings["date"].nunique() > 2:
-        a.change_baseline = _run(a, "matrix", mx.change, ratings, area=area, since="baseline")
+        a.change_baseline = _run(a, "matrix", mx.change, checked, area=area, since="baseline")
     elif a.change is not None:
         a.change_baseline = a.change  # the previous assessment is the baseline
-    a.actions = _run(a, "matrix", mx.priority_actions, p["matrix"], area=area)
-    a.disagreement = _run(a, "matrix", mx.disagreement, ratings, area=area)
+    a.actions = _run(a, "matrix", mx.priority_actions, checked, area=area)
+    # disagreement(checked, area=area) from the profile above (the same one)
+    a.disagreement = _run(a, "matrix", ranked_disagreement, a.profile, fw)
 
 
 def _plan(a: AreaAnalysis) -> Any:
@@ -697,16 +707,18 @@ def dose_bands(planned: int) -> list[tuple[float, str]]:
 
 def _band_of(values: pd.Series, bands: list[tuple[float, str]]) -> pd.Series:
     uppers = np.array([u for u, _ in bands])
-    return values.map(lambda v: int(np.searchsorted(uppers, v)))
+    return pd.Series(np.searchsorted(uppers, values.to_numpy()), index=values.index,
+                     name=values.name)  # fmt: skip
 
 
-def _eligible(a: AreaAnalysis) -> int | None:
+def _eligible(a: AreaAnalysis, indicators: pd.DataFrame | None) -> int | None:
     """The eligible population: the area's denominator of ``eligible_indicator`` over the
-    indicators file's last 12 months."""
+    indicators file's last 12 months (``indicators``: the file as :func:`_indicators` read
+    it, or None to read it)."""
     from ..inputs import read_table
 
     p = a.params
-    table = read_table(p["indicators"])
+    table = indicators if indicators is not None else read_table(p["indicators"])
     table = table[table["indicator"] == p["eligible_indicator"]]
     if not len(table):
         raise DataError(
@@ -722,7 +734,13 @@ def _eligible(a: AreaAnalysis) -> int | None:
 
 
 def _implementation(
-    a: AreaAnalysis, data: pd.DataFrame, pre: str, post: str, group: str, covs: list[str]
+    a: AreaAnalysis,
+    data: pd.DataFrame,
+    pre: str,
+    post: str,
+    group: str,
+    covs: list[str],
+    indicators: pd.DataFrame | None = None,
 ) -> None:
     """Reach, dose, fidelity and dose-response of the service group, every count declared."""
     p, reg = a.params, a.register
@@ -741,7 +759,7 @@ def _implementation(
             served, n_served = None, 0
             if "records.service" in reg.declared:
                 served, n_served = "records.service", int(a.overview.loc["Service", "records"])
-            eligible = _eligible(a)
+            eligible = _eligible(a, indicators)
             if served is not None:
                 reg.count("impl.eligible", eligible)
                 reg.derived("impl.reach", [served, "impl.eligible"])

@@ -578,7 +578,7 @@ def maturity_matrix(a: AreaAnalysis) -> Section:
             "(basic) to 5 (mature)."
         ),  # fmt: skip
         page.figure(
-            plot_profile(a.ratings, area=area),
+            plot_profile(a.profile, area=area),  # the profile computed once
             alt="Bar chart of the average maturity "
             "level for each element of Plan, Lead, Deliver and Evaluate.",
             caption="Average level per element at the latest assessment.",
