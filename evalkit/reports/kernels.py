@@ -118,6 +118,7 @@ class WorkerLost(RuntimeError):
 _lock = threading.Lock()
 _factory: subprocess.Popen | None = None
 _socket: str | None = None
+_atexit_registered: list[bool] = []
 
 
 def enabled() -> bool:
@@ -152,6 +153,11 @@ def factory_socket() -> str | None:
             proc.wait()
             return None
         _factory, _socket = proc, path
+        if not _atexit_registered:
+            import atexit
+
+            atexit.register(stop_factory)  # no factory left to the interpreter's shutdown
+            _atexit_registered.append(True)
         return path
 
 
