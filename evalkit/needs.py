@@ -37,7 +37,7 @@ from scipy import stats
 from . import indicators as ind
 from ._validate import check_choice, check_level, require_columns
 from .errors import DataError, EvalkitWarning, ParameterError
-from .indicators.benchmark import _verdict
+from .indicators.benchmark import _trend_values, _verdict
 
 __all__ = [
     "DATA_COLUMNS",
@@ -394,12 +394,38 @@ def area_summary(
 
 def _area_trend(rows: pd.DataFrame, info: pd.DataFrame, name: str) -> tuple:
     """The recent trend of the area's yearly totals (``rows``: the area's rows of ``name``)."""
+    statistic = "proportion" if info.loc[name, "statistic"] == "proportion" else "rate"
+    fast = _fast_trend(rows, statistic)
+    if fast is not None:
+        return fast
     yearly = rows.groupby("year", as_index=False)[["numerator", "denominator"]].sum()
     if len(yearly) < ind.TREND_POINTS:
         return "not enough points", np.nan
-    statistic = "proportion" if info.loc[name, "statistic"] == "proportion" else "rate"
     t = ind.trend(yearly, "numerator", "denominator", "year", statistic=statistic).to_frame()
     return t["trend"].iloc[0], float(t["p"].iloc[0])
+
+
+def _fast_trend(rows: pd.DataFrame, statistic: str) -> tuple | None:
+    """:func:`_area_trend` on numpy arrays: yearly sums (exact, as the group-by), then the
+    trend from :func:`evalkit.indicators.trend`'s unchecked internal on the last points.
+    None where the public function is needed (counts it would reject, years that are not
+    plain numbers), so that it raises its own error."""
+    x, n = _exact_counts(rows["numerator"]), _exact_counts(rows["denominator"])
+    years = _float_column(rows["year"])
+    if x is None or n is None or years is None or np.isnan(years).any():
+        return None
+    uniq, where = np.unique(years, return_inverse=True)
+    if len(uniq) < ind.TREND_POINTS:
+        return "not enough points", np.nan
+    xs = np.bincount(where, weights=x, minlength=len(uniq))
+    ns = np.bincount(where, weights=n, minlength=len(uniq))
+    if (xs < 0).any() or (ns <= 0).any() or (statistic == "proportion" and (xs > ns).any()):
+        return None
+    level = 0.999  # ind.trend's default, as _area_trend's call
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    last = slice(len(uniq) - ind.TREND_POINTS, None)
+    _, _, _, _, p, word = _trend_values(xs[last], ns[last], uniq[last], statistic, level, z)
+    return word, p
 
 
 def decile_values(

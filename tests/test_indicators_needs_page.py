@@ -186,3 +186,19 @@ def test_shared_tables_give_the_same_results(demo):
         assert "A01" not in set(needs.trend_table(other, meta, "A01")["area_id"])
     for key, table in shared.items():
         pd.testing.assert_frame_equal(table, alone[key], check_exact=True)
+
+
+def test_area_trend_fast_path_equals_the_public_trend(demo):
+    data, meta = demo
+    info = needs._check(data, meta)
+    for (_area, name), rows in data.groupby(["area_id", "indicator"]):
+        statistic = "proportion" if info.loc[name, "statistic"] == "proportion" else "rate"
+        yearly = rows.groupby("year", as_index=False)[["numerator", "denominator"]].sum()
+        t = ind.trend(yearly, "numerator", "denominator", "year", statistic=statistic).to_frame()
+        assert needs._fast_trend(rows, statistic) == (t["trend"].iloc[0], float(t["p"].iloc[0]))
+    short = rows[rows["year"] > rows["year"].max() - 3]
+    assert needs._fast_trend(short, statistic)[0] == "not enough points"
+    bad = rows.assign(numerator=-rows["numerator"])
+    assert needs._fast_trend(bad, statistic) is None  # left to ind.trend, which says why
+    with pytest.raises(DataError, match="negative"):
+        needs._area_trend(bad, info, name)

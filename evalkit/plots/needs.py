@@ -55,8 +55,23 @@ def spine_chart(summary: pd.DataFrame, *, title: str | None = None, area_name: s
     from matplotlib.patches import Patch
 
     n = len(summary)
-    fig = Figure(figsize=(9.0, 0.55 * n + 1.6), layout="constrained")
-    ax = fig.add_subplot()
+    labels = [_wrap(label) for label in summary["label"].iloc[::-1]]
+    used = [c for c in COMPARISON_STYLE if c in set(summary["comparison"])]
+    width, height = 9.0, 0.55 * n + 1.6
+    fig = Figure(figsize=(width, height))
+    # fixed margins (inches) from the widths of the texts beside the axes, instead of a layout
+    # engine (which would draw the figure twice): the labels on the left, the words on the
+    # right (at 1.04 of the axes' width), the title above, the tick labels and legend below
+    left = max((_text_width(line, 8) for t in labels for line in t.split("\n")), default=0)
+    left += 0.25
+    word = max((_text_width(COMPARISON_STYLE[c][2], 9) for c in used), default=0)
+    ax_w = (width - left - word - 0.15) / 1.04
+    legend_rows = int(np.ceil((3 + len(used)) / 3))
+    bottom = 0.35 + 0.2 * legend_rows + 0.1
+    top = 0.35
+    ax = fig.add_axes(
+        (left / width, bottom / height, ax_w / width, (height - top - bottom) / height)
+    )
     for i, (_, row) in enumerate(summary.iloc[::-1].iterrows()):
         sign = -1.0 if row["polarity"] == "low is good" else 1.0
         bench = row["benchmark"]
@@ -76,13 +91,12 @@ def spine_chart(summary: pd.DataFrame, *, title: str | None = None, area_name: s
         ax.text(1.04, i, word, va="center", fontsize=9, transform=ax.get_yaxis_transform())
     ax.axvline(0.5, color=PALETTE["black"], lw=1.2)
     ax.set_yticks(range(n))
-    ax.set_yticklabels([_wrap(label) for label in summary["label"].iloc[::-1]], fontsize=8)
+    ax.set_yticklabels(labels, fontsize=8)
     ax.set_xlim(-0.02, 1.02)
     ax.set_xticks([0.0, 0.5, 1.0])
     ax.set_xticklabels(["worst area", "benchmark", "best area"])
     ax.grid(False)
-    ax.set_title(title or f"{area_name} compared with the benchmark and the other areas")
-    used = [c for c in COMPARISON_STYLE if c in set(summary["comparison"])]
+    ax.set_title(title or f"{area_name} compared with the benchmark and the other areas", y=1.0)
     handles = [
         Patch(color="#D9D9D9", label="range of areas"),
         Patch(color="#A6A6A6", label="middle half of areas"),
@@ -99,8 +113,17 @@ def spine_chart(summary: pd.DataFrame, *, title: str | None = None, area_name: s
         )  # fmt: skip
         for c in used
     ]
-    fig.legend(handles=handles, loc="outside lower center", ncol=3, fontsize=8)
+    fig.legend(handles=handles, loc="lower center", bbox_to_anchor=(0.5, 0.0), ncol=3, fontsize=8)
     return fig
+
+
+def _text_width(text: str, size: float) -> float:
+    """The width of one line of text in the house font, in inches."""
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.textpath import text_to_path
+
+    w, _, _ = text_to_path.get_text_width_height_descent(text, FontProperties(size=size), False)
+    return w / 72
 
 
 def _wrap(text: str, width: int = 45) -> str:
