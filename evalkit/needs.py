@@ -36,7 +36,7 @@ from scipy import stats
 
 from . import indicators as ind
 from ._validate import check_choice, check_level, require_columns
-from .errors import DataError, EvalkitWarning, ParameterError
+from .errors import DataError, EvalkitError, EvalkitWarning, ParameterError
 from .indicators.benchmark import _trend_values, _verdict
 
 __all__ = [
@@ -68,6 +68,7 @@ class _Shared:
         self.checked: tuple[pd.DataFrame, list[str]] | None = None
         self.rows: dict[Any, np.ndarray] | None = None
         self.deciles: dict[tuple, pd.DataFrame] = {}
+        self.decile_batches: dict[tuple, dict[Any, pd.DataFrame]] = {}
 
 
 _SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
@@ -428,6 +429,34 @@ def _fast_trend(rows: pd.DataFrame, statistic: str) -> tuple | None:
     return word, p
 
 
+def _shared_decile_values(
+    shared: _Shared, area_id: Any, indicator: Any, year: Any, level: float
+) -> pd.DataFrame | None:
+    """:func:`indicator_values` by decile of one indicator, from one call for all the area's
+    indicators in the year (kept in ``shared``). None where that call fails or has no rows of
+    the indicator: :func:`decile_values` then works it out alone (and says what is wrong)."""
+    key = (area_id, year, level)
+    if key not in shared.decile_batches:
+        parts: dict[Any, pd.DataFrame] = {}
+        try:
+            data = shared.data
+            _area_rows(data, shared.meta, area_id, indicator)  # makes the index of the rows
+            pos = [p for (a, _), p in (shared.rows or {}).items() if a == area_id]
+            rows = data.iloc[np.sort(np.concatenate(pos))] if pos else data.iloc[[]]
+            rows = rows[rows["year"] == year]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                batch = indicator_values(rows, shared.meta, by=("decile",), level=level)
+            if len(batch):
+                for name, part in batch.groupby("indicator", sort=False):
+                    parts[name] = part.drop(columns="indicator").reset_index(drop=True)
+        except (EvalkitError, KeyError, TypeError, ValueError):
+            parts = {}
+        shared.decile_batches[key] = parts
+    part = shared.decile_batches[key].get(indicator)
+    return None if part is None else part.copy()
+
+
 def decile_values(
     data: pd.DataFrame,
     meta: pd.DataFrame,
@@ -458,9 +487,14 @@ def decile_values(
         key = None
     if shared is not None and key in shared.deciles:
         return shared.deciles[key].copy()
-    rows = _area_rows(data, meta, area_id, indicator)
-    rows = rows[rows["year"] == year]
-    values = indicator_values(rows, meta, by=("decile",), level=level).drop(columns="indicator")
+    values = None
+    if shared is not None and key is not None:
+        values = _shared_decile_values(shared, area_id, indicator, year, level)
+    if values is None:
+        rows = _area_rows(data, meta, area_id, indicator)
+        rows = rows[rows["year"] == year]
+        values = indicator_values(rows, meta, by=("decile",), level=level)
+        values = values.drop(columns="indicator")
     statistic, mult = info.loc[indicator, "statistic"], float(info.loc[indicator, "multiplier"])
     x, n = values["count"], values["denominator"]
     if statistic == "proportion":

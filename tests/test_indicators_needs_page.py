@@ -172,6 +172,12 @@ def test_shared_tables_give_the_same_results(demo):
         "deciles": needs.decile_values(data, meta, "A03", "infant_mortality"),
         "inequality": needs.inequality_table(data, meta, "NAT", n_sim=2000),
     }
+    each = {(area, name): needs.decile_values(data, meta, area, name)
+            for area in ("A03", "NAT") for name in meta["indicator"]}  # fmt: skip
+    with needs._shared(data, meta):
+        for (area, name), dv in each.items():  # all the area's deciles from one computation
+            pd.testing.assert_frame_equal(needs.decile_values(data, meta, area, name), dv,
+                                          check_exact=True)  # fmt: skip
     with needs._shared(data, meta):
         for _ in range(2):  # the second time from what was worked out the first
             dv = needs.decile_values(data, meta, "A03", "infant_mortality")
@@ -202,3 +208,21 @@ def test_area_trend_fast_path_equals_the_public_trend(demo):
     assert needs._fast_trend(bad, statistic) is None  # left to ind.trend, which says why
     with pytest.raises(DataError, match="negative"):
         needs._area_trend(bad, info, name)
+
+
+def test_shared_deciles_with_one_bad_indicator(demo):
+    data, meta = demo
+    d = data.copy()
+    bad = d.index[(d["area_id"] == "A03") & (d["indicator"] == "smoking_at_delivery")
+                  & (d["year"] == d["year"].max())][0]  # fmt: skip
+    d.loc[bad, "numerator"] = -(10**7)
+    good = needs.decile_values(d, meta, "A03", "infant_mortality")
+    with pytest.raises(DataError) as alone:
+        needs.decile_values(d, meta, "A03", "smoking_at_delivery")
+    with needs._shared(d, meta):
+        with pytest.raises(DataError) as shared:
+            needs.decile_values(d, meta, "A03", "smoking_at_delivery")
+        pd.testing.assert_frame_equal(
+            needs.decile_values(d, meta, "A03", "infant_mortality"), good, check_exact=True
+        )
+    assert str(shared.value) == str(alone.value)
