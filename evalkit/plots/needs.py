@@ -278,10 +278,10 @@ def trend_multiples(
     from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator
 
-    names = list(dict.fromkeys(trends["indicator"]))
+    names = list(dict.fromkeys(trends["indicator"].dropna()))
     rows = int(np.ceil(len(names) / columns))
-    titles = {name: _wrap(trends.loc[trends["indicator"] == name, "label"].iloc[0], 38)
-              for name in names}  # fmt: skip
+    parts = dict(list(trends.groupby("indicator", sort=False)))
+    titles = {name: _wrap(parts[name]["label"].iloc[0], 38) for name in names}
     # fixed margins (inches) instead of a layout engine: the titles' lines (8 pt) above each
     # panel, the tick labels (7 pt) beside and below it, and the legend at the foot
     lines = [t.count("\n") + 1 for t in titles.values()]
@@ -292,7 +292,7 @@ def trend_multiples(
                        above=above, below=0.3,
                        below_inner=0.12 if same_years else None)  # fmt: skip
     for ax, name in zip(axes, names):
-        part = trends[trends["indicator"] == name]
+        part = parts[name]
         own = part[part["area_id"] == area_id].sort_values("year")
         ben = part[part["area_id"] == benchmark_id].sort_values("year")
         ax.fill_between(own["year"], own["ci_low"], own["ci_high"], color=PALETTE["sky"],
