@@ -262,7 +262,8 @@ def _fast_values(
         if not mults[name] > 0 or not np.isfinite(mults[name]):
             return None
     gb = data.groupby(["indicator", *keys], sort=True)
-    codes = gb.ngroup().to_numpy()
+    codes = gb.ngroup().to_numpy(dtype=float)  # NaN (or -1) for rows with a missing key
+    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
     groups = gb.size().index
     if not isinstance(groups, pd.MultiIndex):
         groups = pd.MultiIndex.from_arrays([groups])

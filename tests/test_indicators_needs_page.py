@@ -134,6 +134,10 @@ def test_indicator_values_fast_path_edge_cases(demo):
     fast = needs.indicator_values(d, meta, by=by, level=0.9)
     assert needs._fast_values(d, needs._check(d, meta), list(by), 0.9) is not None
     pd.testing.assert_frame_equal(fast, _slow_values(d, meta, by, 0.9), check_exact=True)
+    # rows with a missing key are left out, as by the group-by
+    gaps = d.assign(decile=d["decile"].astype(float).mask(d.index.isin(d.index[4::11])))
+    pd.testing.assert_frame_equal(needs.indicator_values(gaps, meta, by=by),
+                                  _slow_values(gaps, meta, by), check_exact=True)  # fmt: skip
     # counts that are not whole numbers: only the group-by-group path (same result)
     d["denominator"] = d["denominator"].astype(float)
     d.loc[d.index[d["indicator"] == "a_and_e_attendances_0_4"][0], "denominator"] = 100.5

@@ -226,6 +226,8 @@ def _panel_grid(
     Returns the ``n`` axes, row by row."""
     width, height = fig.get_size_inches()
     rows = int(np.ceil(n / columns))
+    if not rows:
+        return []
     tops = [above] * rows if isinstance(above, (int, float)) else list(above)
     gaps = [
         below if below_inner is None or min(n, (r + 1) * columns) > n - columns else below_inner
