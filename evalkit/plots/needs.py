@@ -181,8 +181,13 @@ def _sii_panel(
     ax.errorbar(mid, d["value"], yerr=[d["value"] - d["ci_low"], d["ci_high"] - d["value"]],
                 fmt="o", color=PALETTE["blue"], ecolor=PALETTE["grey"], capsize=3,
                 label=_SII_LABELS[0])  # fmt: skip
+    # each decile's number 4 points up and right of its marker (plain texts: the same
+    # picture as annotations, cheaper to draw)
+    from matplotlib.transforms import offset_copy
+
+    beside = offset_copy(ax.transData, fig=ax.figure, x=4, y=4, units="points")
     for x, y, q in zip(mid, d["value"], d["decile"]):
-        ax.annotate(str(int(q)), (x, y), xytext=(4, 4), textcoords="offset points", fontsize=7)
+        ax.text(x, y, str(int(q)), fontsize=7, transform=beside)
     if sii_row is not None and np.isfinite(sii_row.get("sii", np.nan)):
         icpt, slope = sii_row["intercept"], sii_row["sii"]
         ax.plot([0, 1], [icpt, icpt + slope], ls="--", color=PALETTE["vermillion"],
