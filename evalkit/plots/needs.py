@@ -255,7 +255,16 @@ def _fewer_y_ticks(ax: Any, bins: int = 5) -> None:
     full (no offset text above the axes for a title at ``y=1`` to run into)."""
     from matplotlib.ticker import MaxNLocator
 
-    ax.yaxis.set_major_locator(MaxNLocator(nbins=bins, steps=[1, 2, 2.5, 5, 10]))
+    class InView(MaxNLocator):
+        """MaxNLocator without the ticks beyond the axis (each would be laid out, unseen)."""
+
+        def __call__(self) -> Any:
+            locs = super().__call__()
+            lo, hi = sorted(self.axis.get_view_interval())
+            tol = (hi - lo) * 1e-9
+            return locs[(locs >= lo - tol) & (locs <= hi + tol)]
+
+    ax.yaxis.set_major_locator(InView(nbins=bins, steps=[1, 2, 2.5, 5, 10]))
     ax.ticklabel_format(axis="y", useOffset=False)
 
 
@@ -283,7 +292,7 @@ def trend_multiples(
     """
     use_house_style()
     from matplotlib.figure import Figure
-    from matplotlib.ticker import MaxNLocator
+    from matplotlib.ticker import FixedLocator, MaxNLocator
 
     names = list(dict.fromkeys(trends["indicator"].dropna()))
     rows = int(np.ceil(len(names) / columns))
@@ -315,8 +324,12 @@ def trend_multiples(
         # every panel on the same years: label them once, under each column
         lo, hi = trends["year"].min(), trends["year"].max()
         pad = (hi - lo) * 0.05 or 0.5
+        years = np.unique(trends["year"])
+        few = len(years) <= 6 and bool((years == np.round(years)).all())
         for ax in axes:
             ax.set_xlim(lo - pad, hi + pad)
+            if few:  # a tick for each year, and none outside the axis to lay out
+                ax.xaxis.set_major_locator(FixedLocator(years))
         _bottom_x_labels(axes, columns)
     handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     fig.legend(handles, [f"{lab} (shaded: 95% interval)" if i == 0 else lab
