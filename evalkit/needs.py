@@ -24,7 +24,10 @@ in :mod:`evalkit.plots.needs`.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import warnings
+from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
@@ -32,8 +35,9 @@ import pandas as pd
 from scipy import stats
 
 from . import indicators as ind
-from ._validate import check_choice, require_columns
-from .errors import DataError, EvalkitWarning
+from ._validate import check_choice, check_level, require_columns
+from .errors import DataError, EvalkitError, EvalkitWarning, ParameterError
+from .indicators.benchmark import _trend_values, _verdict
 
 __all__ = [
     "DATA_COLUMNS",
@@ -56,7 +60,43 @@ META_COLUMNS = ("indicator", "label", "statistic", "multiplier", "polarity")
 COMPARISON_WORDS = ("better", "higher", "similar", "lower", "worse", "not compared")
 
 
-def _check(data: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+class _Shared:
+    """What the functions here can work out once for one pair of (unchanged) tables."""
+
+    def __init__(self, data: pd.DataFrame, meta: pd.DataFrame) -> None:
+        self.data, self.meta = data, meta
+        self.checked: tuple[pd.DataFrame, list[str]] | None = None
+        self.rows: dict[Any, np.ndarray] | None = None
+        self.deciles: dict[tuple, pd.DataFrame] = {}
+        self.decile_batches: dict[tuple, dict[Any, pd.DataFrame]] = {}
+
+
+_SHARED: contextvars.ContextVar[_Shared | None] = contextvars.ContextVar(
+    "evalkit_needs_shared", default=None
+)
+
+
+@contextlib.contextmanager
+def _shared(data: pd.DataFrame, meta: pd.DataFrame) -> Iterator[None]:
+    """Within the block, the functions here check ``data`` and ``meta`` once and compute
+    each area's decile values once (a page computes several tables from the same two
+    tables). The tables must not be changed inside the block; other tables are not
+    affected. Results are the same as without it."""
+    token = _SHARED.set(_Shared(data, meta))
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def _shared_for(data: pd.DataFrame, meta: pd.DataFrame) -> _Shared | None:
+    shared = _SHARED.get()
+    if shared is not None and shared.data is data and shared.meta is meta:
+        return shared
+    return None
+
+
+def _check_tables(data: pd.DataFrame, meta: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
     require_columns(data, list(DATA_COLUMNS), what="needs data")
     require_columns(meta, list(META_COLUMNS), what="indicator table")
     if not meta["indicator"].is_unique:
@@ -72,14 +112,38 @@ def _check(data: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
         check_choice("statistic", stat, ("proportion", "rate", "dsr"))
     for pol in meta["polarity"]:
         check_choice("polarity", pol, ind.POLARITIES)
-    unknown = sorted(set(data["indicator"]) - set(meta["indicator"]))
+    unknown = sorted(set(data["indicator"].unique()) - set(meta["indicator"]))
+    return meta.set_index("indicator"), unknown
+
+
+def _check(data: pd.DataFrame, meta: pd.DataFrame) -> pd.DataFrame:
+    shared = _shared_for(data, meta)
+    if shared is not None and shared.checked is not None:
+        info, unknown = shared.checked
+    else:
+        info, unknown = _check_tables(data, meta)
+        if shared is not None:
+            shared.checked = (info, unknown)
     if unknown:
         warnings.warn(
             "indicators without a row in the indicator table are left out: " + ", ".join(unknown),
             EvalkitWarning,
             stacklevel=3,
         )
-    return meta.set_index("indicator")
+    return info
+
+
+def _area_rows(
+    data: pd.DataFrame, meta: pd.DataFrame, area_id: str, indicator: str
+) -> pd.DataFrame:
+    """The rows of one area and indicator (in their order in ``data``)."""
+    shared = _shared_for(data, meta)
+    if shared is None:
+        return data[(data["area_id"] == area_id) & (data["indicator"] == indicator)]
+    if shared.rows is None:
+        shared.rows = data.groupby(["area_id", "indicator"], sort=False, dropna=True).indices
+    pos = shared.rows.get((area_id, indicator))
+    return data.iloc[pos if pos is not None else []]
 
 
 def _estimate(rows: pd.DataFrame, statistic: str, multiplier: float, level: float) -> dict:
@@ -118,13 +182,138 @@ def indicator_values(
     info = _check(data, meta)
     keys = list(by)
     require_columns(data, keys, what="needs data")
+    part = data[data["indicator"].isin(info.index)]
+    fast = _fast_values(part, info, keys, level)
+    if fast is not None:
+        return fast
+    return _values_by_group(part, info, keys, level)
+
+
+def _values_by_group(
+    data: pd.DataFrame, info: pd.DataFrame, keys: list[str], level: float
+) -> pd.DataFrame:
+    """:func:`indicator_values` one group at a time through the public indicator functions
+    (which check every group's input); the reference for :func:`_fast_values`."""
     out = []
-    for name, part in data[data["indicator"].isin(info.index)].groupby("indicator", sort=False):
+    for name, part in data.groupby("indicator", sort=False):
         statistic, mult = info.loc[name, "statistic"], float(info.loc[name, "multiplier"])
         for key, rows in part.groupby(keys, sort=True):
             key = key if isinstance(key, tuple) else (key,)
             out.append({"indicator": name, **dict(zip(keys, key)),
                         **_estimate(rows, statistic, mult, level)})  # fmt: skip
+    return pd.DataFrame(out)
+
+
+#: sums of whole numbers are exact (in any order) below this total
+_EXACT_SUM = 2.0**53
+
+
+def _float_column(col: pd.Series) -> np.ndarray | None:
+    """A numeric (not boolean) column as floats, missing values as NaN; None otherwise."""
+    if not pd.api.types.is_numeric_dtype(col) or pd.api.types.is_bool_dtype(col):
+        return None
+    try:
+        return col.to_numpy(dtype=float, na_value=np.nan)
+    except (TypeError, ValueError):
+        return None
+
+
+def _exact_counts(col: pd.Series) -> np.ndarray | None:
+    """A numeric column as floats (missing values as 0) when every sum of its values is
+    exact, so that any grouping sums to what ``Series.sum`` gives; otherwise None."""
+    v = _float_column(col)
+    if v is None:
+        return None
+    v = np.nan_to_num(v, nan=0.0, posinf=np.inf, neginf=-np.inf)
+    if not np.isfinite(v).all() or (v != np.round(v)).any() or np.abs(v).sum() >= _EXACT_SUM:
+        return None
+    return v
+
+
+def _fast_values(
+    data: pd.DataFrame, info: pd.DataFrame, keys: list[str], level: float
+) -> pd.DataFrame | None:
+    """:func:`indicator_values` on the whole table at once: the groups' sums by one groupby,
+    each value from the indicator methods' internal (unchecked) functions. The same numbers,
+    bit for bit, as :func:`_values_by_group`; a group whose counts would not pass the public
+    functions' checks goes through them (so the same error is raised). Returns None where
+    only the group-by-group path is sure to give the same result (counts that are not whole
+    numbers, keys that are categories, an unusable level or multiplier)."""
+    from .indicators.simple import _proportion_arrays, _rate_arrays
+    from .indicators.standardised import _dsr_values
+
+    try:
+        level = check_level(level)
+    except ParameterError:
+        return None
+    if "indicator" in keys or len(set(keys)) != len(keys) or not len(data):
+        return None
+    if any(isinstance(data[k].dtype, pd.CategoricalDtype) for k in ["indicator", *keys]):
+        return None
+    x, n = _exact_counts(data["numerator"]), _exact_counts(data["denominator"])
+    if x is None or n is None:
+        return None
+    statistics = dict(zip(info.index, info["statistic"]))
+    mults = {}
+    for name, mult in zip(info.index, info["multiplier"]):
+        if isinstance(mult, (bool, np.bool_)) or not isinstance(mult, (int, float, np.number)):
+            return None
+        mults[name] = float(mult)
+        if not mults[name] > 0 or not np.isfinite(mults[name]):
+            return None
+    gb = data.groupby(["indicator", *keys], sort=True)
+    codes = gb.ngroup().to_numpy(dtype=float)  # NaN (or -1) for rows with a missing key
+    codes = np.where(np.isnan(codes), -1, codes).astype(np.int64)
+    groups = gb.size().index
+    if not isinstance(groups, pd.MultiIndex):
+        groups = pd.MultiIndex.from_arrays([groups])
+    levels = [groups.get_level_values(i).tolist() for i in range(groups.nlevels)]
+    ok = codes >= 0
+    count = np.bincount(codes[ok], weights=x[ok], minlength=len(groups))
+    denom = np.bincount(codes[ok], weights=n[ok], minlength=len(groups))
+    # the indicators in order of first appearance, each one's groups in sorted order
+    first = {name: i for i, name in enumerate(pd.unique(data["indicator"]))}
+    order = sorted(range(len(groups)), key=lambda g: first[levels[0][g]])
+    positions = None
+    if "dsr" in statistics.values():
+        if "standard_population" not in data.columns:
+            return None
+        w, n_raw = _float_column(data["standard_population"]), _float_column(data["denominator"])
+        if w is None or n_raw is None:
+            return None
+        sort = np.argsort(codes, kind="stable")
+        bounds = np.searchsorted(codes[sort], np.arange(len(groups) + 1))
+        positions = (sort, bounds)
+    out = []
+    for g in order:
+        name = levels[0][g]
+        statistic, mult = statistics[name], mults[name]
+        xs, ns = count[g : g + 1], denom[g : g + 1]
+        xg, ng = float(xs[0]), float(ns[0])
+        row = None
+        if statistic == "dsr":
+            sort, bounds = positions
+            pos = sort[bounds[g] : bounds[g + 1]]
+            xr, nr, wr = x[pos], n_raw[pos], w[pos]
+            if (xr >= 0).all() and (nr > 0).all() and (wr >= 0).all():
+                r = _dsr_values(xr, nr, wr, level, mult)
+                row = (r["estimate"], r["ci_low"], r["ci_high"])
+        elif statistic == "proportion":
+            if xg >= 0 and ng > 0 and xg <= ng:
+                est, lo, hi = _proportion_arrays(xs, ns, level, mult)
+                row = (float(est[0]), float(lo[0]), float(hi[0]))
+        elif xg >= 0 and ng > 0:
+            est, lo, hi, _ = _rate_arrays(xs, ns, level, mult)
+            row = (float(est[0]), float(lo[0]), float(hi[0]))
+        if row is None:
+            # counts the public functions reject: let them say so
+            rows = data.iloc[np.flatnonzero(codes == g)]
+            values = _estimate(rows, statistic, mult, level)
+        else:
+            values = {"count": xg, "denominator": ng, "value": row[0], "ci_low": row[1],
+                      "ci_high": row[2]}  # fmt: skip
+        key = [levels[i + 1][g] for i in range(len(keys))]
+        out.append({"indicator": name, **dict(zip(keys, key)), **values})
     return pd.DataFrame(out)
 
 
@@ -158,7 +347,7 @@ def area_summary(
     """
     info = _check(data, meta)
     year = _latest(data, year)
-    if area_id not in set(data["area_id"]):
+    if area_id not in set(data["area_id"].unique()):
         raise DataError(
             f"there is no area {area_id!r} in the needs data",
             column="area_id",
@@ -174,10 +363,10 @@ def area_summary(
         others = part.drop(index=[benchmark_id], errors="ignore")["value"].dropna()
         bench = float(part.loc[benchmark_id, "value"]) if benchmark_id in part.index else np.nan
         polarity = info.loc[name, "polarity"]
-        verdict = ind.compare(pd.DataFrame([own]), "value", "ci_low", "ci_high", bench, polarity)[
-            "comparison"
-        ].iloc[0]
-        trend_word, trend_p = _area_trend(data, info, name, area_id)
+        # ind.compare's verdict on the one row (its checks hold: numbers, a known polarity)
+        verdict = _verdict(np.array([float(own["ci_low"])]), np.array([float(own["ci_high"])]),
+                           np.full(1, float(bench)), polarity)[0]  # fmt: skip
+        trend_word, trend_p = _area_trend(_area_rows(data, meta, area_id, name), info, name)
         rows.append(
             {
                 "indicator": name,
@@ -205,14 +394,68 @@ def area_summary(
     return pd.DataFrame(rows).set_index("indicator")
 
 
-def _area_trend(data: pd.DataFrame, info: pd.DataFrame, name: str, area_id: str) -> tuple:
-    rows = data[(data["indicator"] == name) & (data["area_id"] == area_id)]
+def _area_trend(rows: pd.DataFrame, info: pd.DataFrame, name: str) -> tuple:
+    """The recent trend of the area's yearly totals (``rows``: the area's rows of ``name``)."""
+    statistic = "proportion" if info.loc[name, "statistic"] == "proportion" else "rate"
+    fast = _fast_trend(rows, statistic)
+    if fast is not None:
+        return fast
     yearly = rows.groupby("year", as_index=False)[["numerator", "denominator"]].sum()
     if len(yearly) < ind.TREND_POINTS:
         return "not enough points", np.nan
-    statistic = "proportion" if info.loc[name, "statistic"] == "proportion" else "rate"
     t = ind.trend(yearly, "numerator", "denominator", "year", statistic=statistic).to_frame()
     return t["trend"].iloc[0], float(t["p"].iloc[0])
+
+
+def _fast_trend(rows: pd.DataFrame, statistic: str) -> tuple | None:
+    """:func:`_area_trend` on numpy arrays: yearly sums (exact, as the group-by), then the
+    trend from :func:`evalkit.indicators.trend`'s unchecked internal on the last points.
+    None where the public function is needed (counts it would reject, years that are not
+    plain numbers), so that it raises its own error."""
+    x, n = _exact_counts(rows["numerator"]), _exact_counts(rows["denominator"])
+    years = _float_column(rows["year"])
+    if x is None or n is None or years is None or np.isnan(years).any():
+        return None
+    uniq, where = np.unique(years, return_inverse=True)
+    if len(uniq) < ind.TREND_POINTS:
+        return "not enough points", np.nan
+    xs = np.bincount(where, weights=x, minlength=len(uniq))
+    ns = np.bincount(where, weights=n, minlength=len(uniq))
+    if (xs < 0).any() or (ns <= 0).any() or (statistic == "proportion" and (xs > ns).any()):
+        return None
+    level = 0.999  # ind.trend's default, as _area_trend's call
+    z = float(stats.norm.ppf(0.5 + level / 2))
+    last = slice(len(uniq) - ind.TREND_POINTS, None)
+    _, _, _, _, p, word = _trend_values(xs[last], ns[last], uniq[last], statistic, level, z)
+    return word, p
+
+
+def _shared_decile_values(
+    shared: _Shared, area_id: Any, indicator: Any, year: Any, level: float
+) -> pd.DataFrame | None:
+    """:func:`indicator_values` by decile of one indicator, from one call for all the area's
+    indicators in the year (kept in ``shared``). None where that call fails or has no rows of
+    the indicator: :func:`decile_values` then works it out alone (and says what is wrong)."""
+    key = (area_id, year, level)
+    if key not in shared.decile_batches:
+        parts: dict[Any, pd.DataFrame] = {}
+        try:
+            data = shared.data
+            _area_rows(data, shared.meta, area_id, indicator)  # makes the index of the rows
+            pos = [p for (a, _), p in (shared.rows or {}).items() if a == area_id]
+            rows = data.iloc[np.sort(np.concatenate(pos))] if pos else data.iloc[[]]
+            rows = rows[rows["year"] == year]
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                batch = indicator_values(rows, shared.meta, by=("decile",), level=level)
+            if len(batch):
+                for name, part in batch.groupby("indicator", sort=False):
+                    parts[name] = part.drop(columns="indicator").reset_index(drop=True)
+        except (EvalkitError, KeyError, TypeError, ValueError):
+            parts = {}
+        shared.decile_batches[key] = parts
+    part = shared.decile_batches[key].get(indicator)
+    return None if part is None else part.copy()
 
 
 def decile_values(
@@ -237,9 +480,22 @@ def decile_values(
     info = _check(data, meta)
     require_columns(data, ["decile"], what="needs data")
     year = _latest(data, year)
-    rows = data[(data["area_id"] == area_id) & (data["indicator"] == indicator)
-                & (data["year"] == year)]  # fmt: skip
-    values = indicator_values(rows, meta, by=("decile",), level=level).drop(columns="indicator")
+    shared = _shared_for(data, meta)
+    key: tuple | None = (area_id, indicator, year, level)
+    try:
+        hash(key)
+    except TypeError:
+        key = None
+    if shared is not None and key in shared.deciles:
+        return shared.deciles[key].copy()
+    values = None
+    if shared is not None and key is not None:
+        values = _shared_decile_values(shared, area_id, indicator, year, level)
+    if values is None:
+        rows = _area_rows(data, meta, area_id, indicator)
+        rows = rows[rows["year"] == year]
+        values = indicator_values(rows, meta, by=("decile",), level=level)
+        values = values.drop(columns="indicator")
     statistic, mult = info.loc[indicator, "statistic"], float(info.loc[indicator, "multiplier"])
     x, n = values["count"], values["denominator"]
     if statistic == "proportion":
@@ -260,6 +516,8 @@ def decile_values(
         values["se_natural"] = (values["ci_high"] - values["ci_low"]) / (2 * z * mult)
     values["population"] = n
     values["value_unscaled"] = values["value"] / mult
+    if shared is not None and key is not None:
+        shared.deciles[key] = values.copy()
     return values
 
 
@@ -289,9 +547,10 @@ def inequality_table(
         ``"neither (interval includes 0)"``).
     """
     info = _check(data, meta)
+    present = set(data["indicator"].unique())
     rows = []
     for name in info.index:
-        if name not in set(data["indicator"]):
+        if name not in present:
             continue
         dv = decile_values(data, meta, area_id, name, year=year)
         statistic, mult = info.loc[name, "statistic"], float(info.loc[name, "multiplier"])

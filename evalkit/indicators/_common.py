@@ -6,6 +6,7 @@ standardisation, inequality, benchmarking), so it lives in one place.
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -273,6 +274,11 @@ def check_multiplier(multiplier: Any, *, allow_negative: bool = False) -> float:
 
 def z_value(level: float) -> float:
     """The two-sided normal quantile for a confidence level."""
+    return _z_value(float(level))
+
+
+@functools.lru_cache(maxsize=64)
+def _z_value(level: float) -> float:
     return float(stats.norm.ppf(0.5 + level / 2))
 
 
@@ -294,11 +300,12 @@ def count_limits(x: np.ndarray, level: float) -> tuple[np.ndarray, np.ndarray, n
     alpha = 1 - level
     exact = x < EXACT_BELOW
     lo, hi = byar_limits(x, level)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        # exact (Garwood) limits from the chi-squared distribution; no events -> lower limit 0
-        xe = x[exact]
-        lo[exact] = np.where(xe > 0, stats.chi2.ppf(alpha / 2, np.maximum(2 * xe, 1)) / 2, 0.0)
-        hi[exact] = stats.chi2.ppf(1 - alpha / 2, 2 * xe + 2) / 2
+    if exact.any():
+        with np.errstate(invalid="ignore", divide="ignore"):
+            # exact (Garwood) limits from the chi-squared distribution; no events -> lower 0
+            xe = x[exact]
+            lo[exact] = np.where(xe > 0, stats.chi2.ppf(alpha / 2, np.maximum(2 * xe, 1)) / 2, 0.0)
+            hi[exact] = stats.chi2.ppf(1 - alpha / 2, 2 * xe + 2) / 2
     method = np.where(exact, "exact", "byar").astype(object)
     method[np.isnan(x)] = None
     return lo, hi, method

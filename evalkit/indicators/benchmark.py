@@ -164,6 +164,25 @@ def _poisson_trend(x: np.ndarray, n: np.ndarray, t: np.ndarray) -> tuple[float, 
     return float(beta[1]), se, float((beta[1] / se) ** 2)
 
 
+def _trend_values(
+    xs: np.ndarray, ns: np.ndarray, ts: np.ndarray, statistic: str, level: float, z: float
+) -> tuple[float, float, float, float, float, str]:
+    """One group's trend from its checked last points in time order (no validation:
+    :func:`trend` checks first): estimate, limits, chi-squared, p-value and the marker."""
+    if statistic == "proportion":
+        slope, se, chi2 = _chi2_trend(xs, ns, ts)
+        est, lo, hi = slope, slope - z * se, slope + z * se
+    else:
+        slope, se, chi2 = _poisson_trend(xs, ns, ts)
+        est, lo, hi = np.exp(slope), np.exp(slope - z * se), np.exp(slope + z * se)
+    p = float(stats.chi2.sf(chi2, 1))
+    if p < 1 - level:
+        word = "increasing" if slope > 0 else "decreasing"
+    else:
+        word = "no significant change"
+    return float(est), float(lo), float(hi), chi2, p, word
+
+
 def trend(
     df: pd.DataFrame,
     x: str,
@@ -256,23 +275,13 @@ def trend(
             )
         last = part.sort_values("_t").tail(points)
         xs, ns, ts = (last[c].to_numpy(dtype=float) for c in ("_x", "_n", "_t"))
-        if statistic == "proportion":
-            slope, se, chi2 = _chi2_trend(xs, ns, ts)
-            est, lo, hi = slope, slope - z * se, slope + z * se
-        else:
-            slope, se, chi2 = _poisson_trend(xs, ns, ts)
-            est, lo, hi = np.exp(slope), np.exp(slope - z * se), np.exp(slope + z * se)
-        p = float(stats.chi2.sf(chi2, 1))
-        if p < 1 - level:
-            word = "increasing" if slope > 0 else "decreasing"
-        else:
-            word = "no significant change"
+        est, lo, hi, chi2, p, word = _trend_values(xs, ns, ts, statistic, level, z)
         rows.append(
             {
                 **key,
-                "estimate": float(est),
-                "ci_low": float(lo),
-                "ci_high": float(hi),
+                "estimate": est,
+                "ci_low": lo,
+                "ci_high": hi,
                 "chi2": chi2,
                 "p": p,
                 "trend": word,

@@ -48,6 +48,15 @@ def wilson_limits(x: np.ndarray, n: np.ndarray, z: float) -> tuple[np.ndarray, n
     return np.where(x == 0, 0.0, lo), np.where(x == n, 1.0, hi)
 
 
+def _proportion_arrays(
+    xa: np.ndarray, na: np.ndarray, level: float, multiplier: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate and Wilson limits (× ``multiplier``) of checked float arrays (no validation:
+    :func:`proportion` checks its input first; internal callers pass checked counts)."""
+    lo, hi = wilson_limits(xa, na, z_value(level))
+    return xa / na * multiplier, lo * multiplier, hi * multiplier
+
+
 def proportion(
     x: Any,
     n: Any,
@@ -107,11 +116,11 @@ def proportion(
     multiplier = check_multiplier(multiplier)
     xa, na, index, scalar, names = counts_input(x, n, data, labels)
     check_counts(xa, na, index, names, proportion=True)
-    lo, hi = wilson_limits(xa, na, z_value(level))
+    est, lo, hi = _proportion_arrays(xa, na, level, multiplier)
     return shape_result(
-        xa / na * multiplier,
-        lo * multiplier,
-        hi * multiplier,
+        est,
+        lo,
+        hi,
         xa,
         na,
         index,
@@ -124,6 +133,16 @@ def proportion(
 
 
 # -- rates ------------------------------------------------------------------------------------
+
+
+def _rate_arrays(
+    xa: np.ndarray, na: np.ndarray, level: float, multiplier: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Estimate, Byar's or exact limits (× ``multiplier``) and the method per row, from
+    checked float arrays (no validation: :func:`rate` checks its input first)."""
+    lo, hi, method = count_limits(xa, level)
+    scale = multiplier / na
+    return xa * scale, lo * scale, hi * scale, method
 
 
 def rate(
@@ -184,12 +203,11 @@ def rate(
     multiplier = check_multiplier(multiplier)
     xa, na, index, scalar, names = counts_input(x, n, data, labels)
     check_counts(xa, na, index, names, proportion=False)
-    lo, hi, method = count_limits(xa, level)
-    scale = multiplier / na
+    est, lo, hi, method = _rate_arrays(xa, na, level, multiplier)
     return shape_result(
-        xa * scale,
-        lo * scale,
-        hi * scale,
+        est,
+        lo,
+        hi,
         xa,
         na,
         index,

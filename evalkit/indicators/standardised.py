@@ -83,6 +83,34 @@ def _counts_column(df: pd.DataFrame, column: str) -> np.ndarray:
     return numeric_column(df, column, what="whole numbers of 0 or more (empty for none)")
 
 
+def _dsr_values(
+    xs: np.ndarray, ns: np.ndarray, ws: np.ndarray, level: float, multiplier: float
+) -> dict[str, Any]:
+    """One group's DSR with Dobson's limits from checked float arrays (events with missing
+    values as 0, populations above 0, standard populations of 0 or more): the row of
+    :func:`dsr`'s table without the group columns (no validation; :func:`dsr` checks first)."""
+    total = float(xs.sum())
+    value = float((xs * ws / ns).sum() / ws.sum())
+    var = float((xs * (ws / ns) ** 2).sum() / ws.sum() ** 2)
+    o_lo, o_hi = byar_limits(np.array([total]), level)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        scale = np.sqrt(var / total) if total > 0 else np.nan
+    lo = value + scale * (float(o_lo[0]) - total)
+    hi = value + scale * (float(o_hi[0]) - total)
+    few = total < DSR_MIN_EVENTS
+    return {
+        "estimate": np.nan if few else value * multiplier,
+        "ci_low": np.nan if few else lo * multiplier,
+        "ci_high": np.nan if few else hi * multiplier,
+        "total_count": total,
+        "total_pop": float(ns.sum()),
+        "level": level,
+        "statistic": f"dsr per {multiplier:g}",
+        "method": "Dobson",
+        "note": "dsr NA for total count < 10" if few else "",
+    }
+
+
 def dsr(
     df: pd.DataFrame,
     count: str,
@@ -172,29 +200,7 @@ def dsr(
     rows = []
     for key, part in split_groups(work, keys):
         xs, ns, ws = part["_x"].to_numpy(), part["_n"].to_numpy(), part["_w"].to_numpy()
-        total = float(xs.sum())
-        value = float((xs * ws / ns).sum() / ws.sum())
-        var = float((xs * (ws / ns) ** 2).sum() / ws.sum() ** 2)
-        o_lo, o_hi = byar_limits(np.array([total]), level)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            scale = np.sqrt(var / total) if total > 0 else np.nan
-        lo = value + scale * (float(o_lo[0]) - total)
-        hi = value + scale * (float(o_hi[0]) - total)
-        few = total < DSR_MIN_EVENTS
-        rows.append(
-            {
-                **key,
-                "estimate": np.nan if few else value * multiplier,
-                "ci_low": np.nan if few else lo * multiplier,
-                "ci_high": np.nan if few else hi * multiplier,
-                "total_count": total,
-                "total_pop": float(ns.sum()),
-                "level": level,
-                "statistic": f"dsr per {multiplier:g}",
-                "method": "Dobson",
-                "note": "dsr NA for total count < 10" if few else "",
-            }
-        )
+        rows.append({**key, **_dsr_values(xs, ns, ws, level, multiplier)})
     table = pd.DataFrame(rows)
     notes = tuple(sorted({r for r in table["note"] if r}))
     return IndicatorTable(

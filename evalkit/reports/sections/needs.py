@@ -131,11 +131,26 @@ def analyse(values: Mapping[str, Any] | Any) -> NeedsAnalysis:
     try:
         data = read_table(p["needs_data"])
         a.meta = read_table(p["needs_indicators"])
-        a.summary = nd.area_summary(data, a.meta, p["area_id"], benchmark_id=p["needs_benchmark"])
     except EvalkitError as exc:
         a.problem = exc.message if isinstance(exc, DataError) else str(exc)
         a.register.finalise()
         return a
+    # the tables below come from the same two tables: check them once, deciles once
+    with nd._shared(data, a.meta):
+        _compute(a, data)
+    return a
+
+
+def _compute(a: NeedsAnalysis, data: pd.DataFrame) -> None:
+    from ...errors import DataError, EvalkitError
+
+    p = a.params
+    try:
+        a.summary = nd.area_summary(data, a.meta, p["area_id"], benchmark_id=p["needs_benchmark"])
+    except EvalkitError as exc:
+        a.problem = exc.message if isinstance(exc, DataError) else str(exc)
+        a.register.finalise()
+        return
     a.year = a.summary["year"].iloc[0]
     run = a.findings.run
     a.inequality = run("inequality", nd.inequality_table, data, a.meta, p["area_id"])
@@ -148,7 +163,6 @@ def analyse(values: Mapping[str, Any] | Any) -> NeedsAnalysis:
         if dv is not None:
             a.deciles[name] = dv
     _declare(a)
-    return a
 
 
 def _declare(a: NeedsAnalysis) -> None:
@@ -334,7 +348,13 @@ def inequality(a: NeedsAnalysis) -> Section:
         return Section("inequality", (_failed(a, "inequality"),))
     from matplotlib.figure import Figure
 
-    from ...plots.needs import sii_chart
+    from ...plots.needs import (
+        _SII_LABELS,
+        _bottom_x_labels,
+        _fewer_y_ticks,
+        _panel_grid,
+        _sii_panel,
+    )
     from ...plots.style import use_house_style
 
     reg = a.register
@@ -350,8 +370,12 @@ def inequality(a: NeedsAnalysis) -> Section:
     )  # fmt: skip
     use_house_style()
     cols, n = 2, len(iq)
-    fig = Figure(figsize=(11, 3.6 * int(np.ceil(n / cols))), layout="constrained")
-    axes = fig.subplots(int(np.ceil(n / cols)), cols, squeeze=False).ravel()
+    rows = int(np.ceil(n / cols))
+    # fixed margins (inches) instead of a layout engine: room for the two-line titles, the
+    # tick labels and axis titles, and one legend for all panels at the foot
+    fig = Figure(figsize=(11, 3.6 * rows + 0.4))
+    axes = _panel_grid(fig, n, cols, left=0.8, right=0.55, bottom=0.95, wgap=1.3, above=0.5,
+                       below=0.6, below_inner=0.2)  # fmt: skip
     left_out = 0
     for ax, (name, row) in zip(axes, iq.iterrows()):
         dv = a.deciles[name]
@@ -359,9 +383,16 @@ def inequality(a: NeedsAnalysis) -> Section:
         left_out += len(dv) - sum(keep)
         unit = _unit(a.summary.loc[name]) if name in a.summary.index else ""
         title = textwrap.shorten(str(row["label"]), 70, placeholder="...")
-        sii_chart(dv[keep], row, ax=ax, title=title, unit=f" {unit}")
-    for ax in axes[n:]:
-        ax.set_visible(False)
+        _sii_panel(ax, dv[keep], row, title=title, unit=f" {unit}")
+        _fewer_y_ticks(ax, 7)
+    _bottom_x_labels(axes, cols)  # the same x scale in every panel
+    handles = {}
+    for ax in axes:
+        for h, label in zip(*ax.get_legend_handles_labels()):
+            handles.setdefault(label, h)
+    fig.legend([handles[k] for k in _SII_LABELS if k in handles],
+               [k for k in _SII_LABELS if k in handles], loc="lower center",
+               bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8)  # fmt: skip
     words = "; ".join(f"{r['label']}: SII {_fmt(r['sii'])}, worse in {r['gap_worse_in']}"
                       for _, r in iq.iterrows())  # fmt: skip
     note = (f" {left_out} decile values are not drawn: their numbers are too small to publish "
