@@ -522,8 +522,7 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
         for j in range(block.shape[1]):
             frame[f"{prefix}{j + 1}"] = block[:, j]
     df = pd.DataFrame(frame)
-    for col in df.columns[6:]:
-        df[col] = df[col].astype("Int64")
+    df = df.astype(dict.fromkeys(df.columns[6:], "Int64"))  # the item answers, all at once
     truth = {
         "area_id": area_id,
         "n": n,
@@ -548,8 +547,8 @@ DEMO_FIDELITY_ITEMS = tuple(f"fidelity_{j}" for j in range(1, 6))
 
 def _epds_totals(df: pd.DataFrame, prefix: str) -> np.ndarray:
     """Item sums of the demo's EPDS answers (missing when any item is missing)."""
-    items = df.filter(like=prefix).astype("float64")
-    return items.sum(axis=1, skipna=False).to_numpy()
+    items = df.filter(like=prefix).to_numpy(dtype="float64", na_value=np.nan)
+    return items.sum(axis=1)  # NaN where any item is missing (sums of whole numbers: exact)
 
 
 def demo_dose_slope(df: pd.DataFrame) -> float:
@@ -747,17 +746,10 @@ def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
     dims = ratings["element"].map(dict((e, d) for d, e in DEMO_MATRIX_ELEMENTS))
     evidence = [rng.choice(_EVIDENCE[d]) if u < 0.5 else "" for d, u in zip(dims, rng.random(n))]
     barriers = [rng.choice(_BARRIERS) if u < 0.3 else "" for u in rng.random(n)]
-    notes = pd.DataFrame(
-        {
-            "evidence": evidence,
-            "barriers": barriers,
-            "action": "",
-            "owner": "",
-            "due_date": "",
-            "status": "",
-        },
-        index=ratings.index,
-    )
+    # the actions' columns, filled by position and made into the frame once at the end
+    # (setting cells of a frame one row at a time costs a copy of the column each time)
+    action, owner, due_date, status_col = ([""] * n for _ in range(4))
+    position = pd.Series(np.arange(n), index=ratings.index)
     latest = max(DEMO_ASSESSMENT_DATES)
     for (_area, date), part in ratings.groupby(["area", "date"], sort=True):
         means = part.groupby("element", sort=False)["level"].mean().sort_values(kind="stable")
@@ -773,13 +765,22 @@ def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
                 status = rng.choice(["planned", "in progress"], p=[0.6, 0.4])
             else:
                 status = rng.choice(["done", "in progress", "dropped"], p=[0.5, 0.3, 0.2])
-            notes.loc[row, ["action", "owner", "due_date", "status"]] = [
-                _ACTIONS[element],
-                str(rng.choice(_OWNERS)),
-                due.date().isoformat(),
-                str(status),
-            ]
-    return notes
+            i = int(position[row])
+            action[i] = _ACTIONS[element]
+            owner[i] = str(rng.choice(_OWNERS))
+            due_date[i] = due.date().isoformat()
+            status_col[i] = str(status)
+    return pd.DataFrame(
+        {
+            "evidence": evidence,
+            "barriers": barriers,
+            "action": action,
+            "owner": owner,
+            "due_date": due_date,
+            "status": status_col,
+        },
+        index=ratings.index,
+    )
 
 
 def demo_areas(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:

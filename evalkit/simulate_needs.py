@@ -158,6 +158,8 @@ def needs_data(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
     # the demo's area codes (A01, A02, ...), for any number of areas (evalkit demo --areas N)
     area_ids = [f"A{a + 1:02d}" for a in range(n_areas)]
     esp = standard_population("esp2013").set_index("ageband")["esp2013"]
+    # each ten-year band's standard population, looked up once (not per row)
+    band_pop = {band: int(esp[list(parts)].sum()) for band, parts in _BAND_PARTS.items()}
     rng = np.random.default_rng([seed, 14])
     deciles = np.arange(1, 11)
     # position 0 (least deprived) .. 1 (most deprived)
@@ -209,7 +211,7 @@ def needs_data(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
                                     band,
                                     x,
                                     n,
-                                    int(esp[list(_BAND_PARTS[band])].sum()),
+                                    band_pop[band],
                                 )
                             )
     cols = ["area_id", "indicator", "year", "decile", "ageband", "numerator", "denominator",
