@@ -419,6 +419,16 @@ def _ordinal_items(
     return (scores + low).astype(float)
 
 
+def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole numbers held as floats (NaN for missing) as an ``Int64`` array.
+
+    The same as ``pd.Series(values).astype("Int64")`` for whole numbers, without its checks
+    per column (the demo's answers are whole by construction).
+    """
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
+
+
 def _blank_at_random(values: np.ndarray, rate: float, rng) -> np.ndarray:
     out = values.copy()
     out[rng.random(out.shape) < rate] = np.nan
@@ -520,9 +530,8 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
         ("wemwbs_post_", wem_post),
     ):
         for j in range(block.shape[1]):
-            frame[f"{prefix}{j + 1}"] = block[:, j]
+            frame[f"{prefix}{j + 1}"] = _whole_numbers(block[:, j])
     df = pd.DataFrame(frame)
-    df = df.astype(dict.fromkeys(df.columns[6:], "Int64"))  # the item answers, all at once
     truth = {
         "area_id": area_id,
         "n": n,
@@ -561,7 +570,14 @@ def demo_dose_slope(df: pd.DataFrame) -> float:
     """
     pre, post = _epds_totals(df, "epds_pre_"), _epds_totals(df, "epds_post_")
     sessions = df["sessions"].astype("float64").to_numpy()
-    keep = (df["treated"].to_numpy() == 1) & np.isfinite(pre) & np.isfinite(post)
+    return _dose_slope(pre, post, sessions, df["treated"].to_numpy() == 1)
+
+
+def _dose_slope(
+    pre: np.ndarray, post: np.ndarray, sessions: np.ndarray, treated: np.ndarray
+) -> float:
+    """:func:`demo_dose_slope` from the EPDS totals, sessions and the service group (bool)."""
+    keep = treated & np.isfinite(pre) & np.isfinite(post)
     x = np.column_stack([np.ones(keep.sum()), pre[keep], sessions[keep]])
     coef, *_ = np.linalg.lstsq(x, post[keep], rcond=None)
     return float(coef[2])
@@ -595,13 +611,14 @@ def _demo_implementation(
     item_logit = rng.normal(0.0, 0.4, len(DEMO_FIDELITY_ITEMS))
     p = 1 / (1 + np.exp(-(setting_logit[setting][:, None] + item_logit[None, :])))
     checklist = (rng.random((n, len(DEMO_FIDELITY_ITEMS))) < p).astype(float)
-    out = pd.DataFrame({"sessions": np.where(treated, sessions, np.nan)}, index=df.index)
+    columns = {"sessions": _whole_numbers(np.where(treated, sessions, np.nan))}
     for j, name in enumerate(DEMO_FIDELITY_ITEMS):
-        out[name] = np.where(treated, checklist[:, j], np.nan)
-    out = out.astype("Int64")
+        columns[name] = _whole_numbers(np.where(treated, checklist[:, j], np.nan))
+    out = pd.DataFrame(columns, index=df.index)
     truth = {
         "planned_sessions": DEMO_PLANNED_SESSIONS,
-        "epds_dose_slope": demo_dose_slope(pd.concat([df, out], axis=1)),
+        # demo_dose_slope(df with the new columns), from the totals already summed
+        "epds_dose_slope": _dose_slope(pre, post, sessions, treated),
         "fidelity_pct": float(100 * checklist[treated].mean()),
     }
     return out, truth
