@@ -766,13 +766,19 @@ def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
     # the actions' columns, filled by position and made into the frame once at the end
     # (setting cells of a frame one row at a time costs a copy of the column each time)
     action, owner, due_date, status_col = ([""] * n for _ in range(4))
-    position = pd.Series(np.arange(n), index=ratings.index)
+    elements = ratings["element"].to_numpy()
+    levels = ratings["level"].to_numpy(dtype=float)
     latest = max(DEMO_ASSESSMENT_DATES)
-    for (_area, date), part in ratings.groupby(["area", "date"], sort=True):
-        means = part.groupby("element", sort=False)["level"].mean().sort_values(kind="stable")
-        for element in means.index[: int(rng.integers(2, 4))]:
-            rows = part.index[part["element"] == element]
-            row = rows[int(rng.integers(0, len(rows)))]
+    # each assessment's rows by position, in the order of (area, date), as groupby(sort=True)
+    groups = ratings.groupby(["area", "date"], sort=True).indices
+    for (_area, date), part in sorted(groups.items()):
+        # its elements by mean level, lowest first (ties in order of first appearance)
+        rows_of = {e: part[elements[part] == e] for e in dict.fromkeys(elements[part])}
+        means = {e: levels[rows].sum() / len(rows) for e, rows in rows_of.items()}
+        lowest = sorted(rows_of, key=means.__getitem__)  # stable, as sort_values(kind="stable")
+        for element in lowest[: int(rng.integers(2, 4))]:
+            rows = rows_of[element]
+            i = int(rows[int(rng.integers(0, len(rows)))])
             due = (
                 pd.Timestamp(date)
                 + pd.DateOffset(months=int(rng.integers(6, 13)))
@@ -782,7 +788,6 @@ def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
                 status = rng.choice(["planned", "in progress"], p=[0.6, 0.4])
             else:
                 status = rng.choice(["done", "in progress", "dropped"], p=[0.5, 0.3, 0.2])
-            i = int(position[row])
             action[i] = _ACTIONS[element]
             owner[i] = str(rng.choice(_OWNERS))
             due_date[i] = due.date().isoformat()
