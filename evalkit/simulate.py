@@ -416,6 +416,16 @@ def _ordinal_items(
     return (scores + low).astype(float)
 
 
+def _whole_numbers(values: np.ndarray) -> pd.arrays.IntegerArray:
+    """Whole numbers held as floats (NaN for missing) as an ``Int64`` array.
+
+    The same as ``pd.Series(values).astype("Int64")`` for whole numbers, without its checks
+    per column (the demo's answers are whole by construction).
+    """
+    missing = np.isnan(values)
+    return pd.arrays.IntegerArray(np.where(missing, 0, values).astype("int64"), missing)
+
+
 def _blank_at_random(values: np.ndarray, rate: float, rng) -> np.ndarray:
     out = values.copy()
     out[rng.random(out.shape) < rate] = np.nan
@@ -517,10 +527,8 @@ def demo_area_records(area_index: int, *, seed: int = 2026) -> tuple[pd.DataFram
         ("wemwbs_post_", wem_post),
     ):
         for j in range(block.shape[1]):
-            frame[f"{prefix}{j + 1}"] = block[:, j]
+            frame[f"{prefix}{j + 1}"] = _whole_numbers(block[:, j])
     df = pd.DataFrame(frame)
-    for col in df.columns[6:]:
-        df[col] = df[col].astype("Int64")
     truth = {
         "area_id": area_id,
         "n": n,
@@ -545,8 +553,8 @@ DEMO_FIDELITY_ITEMS = tuple(f"fidelity_{j}" for j in range(1, 6))
 
 def _epds_totals(df: pd.DataFrame, prefix: str) -> np.ndarray:
     """Item sums of the demo's EPDS answers (missing when any item is missing)."""
-    items = df.filter(like=prefix).astype("float64")
-    return items.sum(axis=1, skipna=False).to_numpy()
+    items = df.filter(like=prefix).to_numpy(dtype="float64", na_value=np.nan)
+    return items.sum(axis=1)  # NaN where any item is missing (sums of whole numbers: exact)
 
 
 def demo_dose_slope(df: pd.DataFrame) -> float:
@@ -559,7 +567,14 @@ def demo_dose_slope(df: pd.DataFrame) -> float:
     """
     pre, post = _epds_totals(df, "epds_pre_"), _epds_totals(df, "epds_post_")
     sessions = df["sessions"].astype("float64").to_numpy()
-    keep = (df["treated"].to_numpy() == 1) & np.isfinite(pre) & np.isfinite(post)
+    return _dose_slope(pre, post, sessions, df["treated"].to_numpy() == 1)
+
+
+def _dose_slope(
+    pre: np.ndarray, post: np.ndarray, sessions: np.ndarray, treated: np.ndarray
+) -> float:
+    """:func:`demo_dose_slope` from the EPDS totals, sessions and the service group (bool)."""
+    keep = treated & np.isfinite(pre) & np.isfinite(post)
     x = np.column_stack([np.ones(keep.sum()), pre[keep], sessions[keep]])
     coef, *_ = np.linalg.lstsq(x, post[keep], rcond=None)
     return float(coef[2])
@@ -593,13 +608,14 @@ def _demo_implementation(
     item_logit = rng.normal(0.0, 0.4, len(DEMO_FIDELITY_ITEMS))
     p = 1 / (1 + np.exp(-(setting_logit[setting][:, None] + item_logit[None, :])))
     checklist = (rng.random((n, len(DEMO_FIDELITY_ITEMS))) < p).astype(float)
-    out = pd.DataFrame({"sessions": np.where(treated, sessions, np.nan)}, index=df.index)
+    columns = {"sessions": _whole_numbers(np.where(treated, sessions, np.nan))}
     for j, name in enumerate(DEMO_FIDELITY_ITEMS):
-        out[name] = np.where(treated, checklist[:, j], np.nan)
-    out = out.astype("Int64")
+        columns[name] = _whole_numbers(np.where(treated, checklist[:, j], np.nan))
+    out = pd.DataFrame(columns, index=df.index)
     truth = {
         "planned_sessions": DEMO_PLANNED_SESSIONS,
-        "epds_dose_slope": demo_dose_slope(pd.concat([df, out], axis=1)),
+        # demo_dose_slope(df with the new columns), from the totals already summed
+        "epds_dose_slope": _dose_slope(pre, post, sessions, treated),
         "fidelity_pct": float(100 * checklist[treated].mean()),
     }
     return out, truth
@@ -744,23 +760,22 @@ def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
     dims = ratings["element"].map(dict((e, d) for d, e in DEMO_MATRIX_ELEMENTS))
     evidence = [rng.choice(_EVIDENCE[d]) if u < 0.5 else "" for d, u in zip(dims, rng.random(n))]
     barriers = [rng.choice(_BARRIERS) if u < 0.3 else "" for u in rng.random(n)]
-    notes = pd.DataFrame(
-        {
-            "evidence": evidence,
-            "barriers": barriers,
-            "action": "",
-            "owner": "",
-            "due_date": "",
-            "status": "",
-        },
-        index=ratings.index,
-    )
+    # the actions' columns, filled by position and made into the frame once at the end
+    # (setting cells of a frame one row at a time costs a copy of the column each time)
+    action, owner, due_date, status_col = ([""] * n for _ in range(4))
+    elements = ratings["element"].to_numpy()
+    levels = ratings["level"].to_numpy(dtype=float)
     latest = max(DEMO_ASSESSMENT_DATES)
-    for (_area, date), part in ratings.groupby(["area", "date"], sort=True):
-        means = part.groupby("element", sort=False)["level"].mean().sort_values(kind="stable")
-        for element in means.index[: int(rng.integers(2, 4))]:
-            rows = part.index[part["element"] == element]
-            row = rows[int(rng.integers(0, len(rows)))]
+    # each assessment's rows by position, in the order of (area, date), as groupby(sort=True)
+    groups = ratings.groupby(["area", "date"], sort=True).indices
+    for (_area, date), part in sorted(groups.items()):
+        # its elements by mean level, lowest first (ties in order of first appearance)
+        rows_of = {e: part[elements[part] == e] for e in dict.fromkeys(elements[part])}
+        means = {e: levels[rows].sum() / len(rows) for e, rows in rows_of.items()}
+        lowest = sorted(rows_of, key=means.__getitem__)  # stable, as sort_values(kind="stable")
+        for element in lowest[: int(rng.integers(2, 4))]:
+            rows = rows_of[element]
+            i = int(rows[int(rng.integers(0, len(rows)))])
             due = (
                 pd.Timestamp(date)
                 + pd.DateOffset(months=int(rng.integers(6, 13)))
@@ -770,13 +785,21 @@ def _demo_matrix_notes(ratings: pd.DataFrame, seed: int) -> pd.DataFrame:
                 status = rng.choice(["planned", "in progress"], p=[0.6, 0.4])
             else:
                 status = rng.choice(["done", "in progress", "dropped"], p=[0.5, 0.3, 0.2])
-            notes.loc[row, ["action", "owner", "due_date", "status"]] = [
-                _ACTIONS[element],
-                str(rng.choice(_OWNERS)),
-                due.date().isoformat(),
-                str(status),
-            ]
-    return notes
+            action[i] = _ACTIONS[element]
+            owner[i] = str(rng.choice(_OWNERS))
+            due_date[i] = due.date().isoformat()
+            status_col[i] = str(status)
+    return pd.DataFrame(
+        {
+            "evidence": evidence,
+            "barriers": barriers,
+            "action": action,
+            "owner": owner,
+            "due_date": due_date,
+            "status": status_col,
+        },
+        index=ratings.index,
+    )
 
 
 def demo_areas(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:

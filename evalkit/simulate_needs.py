@@ -22,6 +22,7 @@ population is the sum of its two five-year ESP bands).
 
 from __future__ import annotations
 
+from itertools import repeat
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +159,8 @@ def needs_data(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
     # the demo's area codes (A01, A02, ...), for any number of areas (evalkit demo --areas N)
     area_ids = [f"A{a + 1:02d}" for a in range(n_areas)]
     esp = standard_population("esp2013").set_index("ageband")["esp2013"]
+    # each ten-year band's standard population, looked up once (not per row)
+    band_pop = {band: int(esp[list(parts)].sum()) for band, parts in _BAND_PARTS.items()}
     rng = np.random.default_rng([seed, 14])
     deciles = np.arange(1, 11)
     # position 0 (least deprived) .. 1 (most deprived)
@@ -180,38 +183,30 @@ def needs_data(*, n_areas: int = 20, seed: int = 2026) -> pd.DataFrame:
                     "children_0_4": size * 5.1,
                     "women": size * 20,
                 }
-                for d, dep in zip(deciles, depriv):
-                    n_decile = sizes[denom] * share[d - 1]
-                    lin = (
-                        grad * (dep - 0.5)
-                        + area_shift[key]
-                        + (yearly + area_trend[key]) * (y - len(NEEDS_YEARS) + 1)
-                    )
+                # the ten deciles at once (numpy draws them in the same order as one by one)
+                n_decile = sizes[denom] * share[deciles - 1]
+                lin = (
+                    grad * (depriv - 0.5)
+                    + area_shift[key]
+                    + (yearly + area_trend[key]) * (y - len(NEEDS_YEARS) + 1)
+                )
+                if statistic in ("proportion", "rate"):
+                    n = np.maximum(np.round(n_decile).astype(int), 1)
                     if statistic == "proportion":
-                        n = max(int(round(n_decile)), 1)
-                        p = 1 / (1 + np.exp(-(_logit(base) + lin)))
-                        rows.append((area, key, year, d, "all", int(rng.binomial(n, p)), n, None))
-                    elif statistic == "rate":
-                        n = max(int(round(n_decile)), 1)
-                        x = int(rng.poisson(base * np.exp(lin) * n))
-                        rows.append((area, key, year, d, "all", x, n, None))
+                        x = rng.binomial(n, 1 / (1 + np.exp(-(_logit(base) + lin))))
                     else:
-                        profile = _AGE_PROFILE[key]
-                        for band, rel in zip(bands, profile):
-                            n = max(int(round(n_decile / len(bands))), 1)
-                            x = int(rng.poisson(base * rel * np.exp(lin) * n))
-                            rows.append(
-                                (
-                                    area,
-                                    key,
-                                    year,
-                                    d,
-                                    band,
-                                    x,
-                                    n,
-                                    int(esp[list(_BAND_PARTS[band])].sum()),
-                                )
-                            )
+                        x = rng.poisson(base * np.exp(lin) * n)
+                    rows += zip(repeat(area), repeat(key), repeat(year), deciles.tolist(),
+                                repeat("all"), x.tolist(), n.tolist(), repeat(None))  # fmt: skip
+                else:
+                    # decile by decile, each decile's bands in turn
+                    rel = np.asarray(_AGE_PROFILE[key])[None, :]
+                    n = np.maximum(np.round(n_decile / len(bands)).astype(int), 1)[:, None]
+                    n = np.broadcast_to(n, (len(deciles), len(bands)))
+                    x = rng.poisson(base * rel * np.exp(lin)[:, None] * n)
+                    for d, xs, ns in zip(deciles.tolist(), x.tolist(), n.tolist()):
+                        rows += [(area, key, year, d, band, xb, nb, band_pop[band])
+                                 for band, xb, nb in zip(bands, xs, ns)]  # fmt: skip
     cols = ["area_id", "indicator", "year", "decile", "ageband", "numerator", "denominator",
             "standard_population"]  # fmt: skip
     data = pd.DataFrame(rows, columns=cols)

@@ -59,3 +59,37 @@ def test_earlier_demo_columns_never_change():
         df = pd.read_csv(ROOT / "data/demo" / name, dtype=str, keep_default_na=False)
         digest.update(df.iloc[:, :k].to_csv(index=False).encode())
     assert digest.hexdigest() == "40add65cb22cbfc66858b538951adc5304ff4f7de4cf5ca2f1818832018d3ee2"
+
+
+def test_fast_paths_of_the_generator_equal_the_slow_ones():
+    """write_demo builds Int64 columns directly and reuses the EPDS totals for the dose slope
+    (speed for a national demo of 175 areas): the same as astype("Int64") and as
+    demo_dose_slope on the finished records."""
+    import numpy as np
+
+    from evalkit.simulate import _whole_numbers, demo_area_records, demo_dose_slope
+
+    values = np.array([0.0, 3.0, np.nan, 2.0, np.nan, 1.0])
+    pd.testing.assert_series_equal(
+        pd.Series(_whole_numbers(values)), pd.Series(values).astype("Int64")
+    )
+    for area in (0, 7, 120):
+        df, truth = demo_area_records(area)
+        assert truth["epds_dose_slope"] == demo_dose_slope(df)  # exactly
+        items = df.filter(like="fidelity_").columns.tolist() + ["sessions", "epds_pre_1"]
+        assert all(str(df[c].dtype) == "Int64" for c in items)
+
+
+def test_a_national_demo_has_the_areas_of_the_committed_one(tmp_path):
+    """More areas add areas: the first 20 areas' records and needs rows are unchanged."""
+    from evalkit.reports.demo import demo_data
+    from evalkit.simulate_needs import needs_data
+
+    big = demo_data(23)
+    for area in ("A01", "A20"):
+        pd.testing.assert_frame_equal(big["records"][area], demo()["records"][area])
+    small, large = needs_data(n_areas=20), needs_data(n_areas=23)
+    first = large[large["area_id"].isin(small["area_id"]) & (large["area_id"] != "NAT")]
+    pd.testing.assert_frame_equal(
+        first.reset_index(drop=True), small[small["area_id"] != "NAT"].reset_index(drop=True)
+    )

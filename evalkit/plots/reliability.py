@@ -106,12 +106,21 @@ def plot_alpha(res: Any, ax: Any = None) -> Any:
 
 
 def plot_pooled_alpha(res: Any, ax: Any = None) -> Any:
-    """Forest plot of Cronbach's alpha by study, with the pooled alpha and its intervals."""
+    """Forest plot of Cronbach's alpha by study, with the pooled alpha and its intervals.
+
+    With more than :data:`evalkit.plots.meta.COMPACT_ROWS` studies it is drawn compact (rows
+    0.2 inch apart instead of 0.32, smaller markers and labels, a margin of one row above and
+    below instead of 5% of the range, the x axis repeated on top and the legend at the foot):
+    the same studies and numbers.
+    """
     import numpy as np
+
+    from .meta import _ROW_INCHES, COMPACT_ROWS
 
     studies = res.studies
     k = len(studies)
-    fig, ax = new_figure(ax, figsize=(6.4, 0.32 * k + 1.6))
+    compact = k > COMPACT_ROWS
+    fig, ax = new_figure(ax, figsize=(6.4, _ROW_INCHES[compact] * k + 1.6))
     y = np.arange(k, 0, -1) + 1.0
     ax.errorbar(
         studies["alpha"],
@@ -120,8 +129,8 @@ def plot_pooled_alpha(res: Any, ax: Any = None) -> Any:
         fmt="s",
         color=PALETTE["blue"],
         ecolor=PALETTE["black"],
-        capsize=2,
-        markersize=5,
+        capsize=1.5 if compact else 2,
+        markersize=3.5 if compact else 5,
     )
     ax.errorbar(
         [res.estimate],
@@ -143,6 +152,13 @@ def plot_pooled_alpha(res: Any, ax: Any = None) -> Any:
     )
     ax.set_yticks([*y, 0.5], [*map(str, studies.index), "Pooled"])
     ax.set_xlabel("Cronbach's alpha")
-    ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, fontsize=8)
     ax.grid(axis="y", visible=False)
+    if compact:
+        ax.set_ylim(-0.5, k + 2.0)  # one row of margin (5% of 175 rows would be 9 blank rows)
+        ax.tick_params(axis="y", labelsize=8)
+        ax.tick_params(axis="x", top=True, labeltop=True)  # the scale at both ends
+        # the legend under the axis label, next to the pooled row (the top holds the scale)
+        fig.legend(*ax.get_legend_handles_labels(), loc="outside lower left", fontsize=8)
+    else:
+        ax.legend(loc="lower left", bbox_to_anchor=(0, 1.0), ncol=1, fontsize=8)
     return fig

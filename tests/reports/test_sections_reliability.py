@@ -122,3 +122,29 @@ def test_area_record_carries_the_items_sufficient_statistics(tmp_path):
     assert [v for v in it["floor"] if v is not None] == [int(v) for v in floor if not 1 <= v < 10]
     assert all(v is None or v == 0 or v >= 10 for v in it["floor"] + it["ceiling"])
     assert sections.record(a)["items"] == it
+
+
+def test_pooled_alpha_plot_of_many_areas_is_compact_and_shows_every_area():
+    """Above COMPACT_ROWS areas the forest plot of alpha is compact: the same areas, values."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evalkit.plots.meta import COMPACT_ROWS
+    from evalkit.reliability import pool_alpha
+
+    rng = np.random.default_rng(5)
+    for k in (20, 175):
+        alphas = np.clip(rng.normal(0.88, 0.02, k), 0.7, 0.97)
+        res = pool_alpha(alphas, k=10, n=rng.integers(100, 400, k),
+                         labels=[f"Area {i}" for i in range(k)])  # fmt: skip
+        fig = res.plot()
+        ax = fig.axes[0]
+        row = 0.32 if k <= COMPACT_ROWS else 0.2
+        assert fig.get_size_inches()[1] == pytest.approx(row * k + 1.6)
+        labels = [t.get_text() for t in ax.get_yticklabels()]
+        assert labels == [*(f"Area {i}" for i in range(k)), "Pooled"]
+        drawn = ax.lines[0].get_xdata()  # the areas' alphas, top to bottom
+        assert list(drawn) == pytest.approx(list(res.studies["alpha"]))
+        if k > COMPACT_ROWS:  # one row of margin, not 5% of the range
+            assert ax.get_ylim() == pytest.approx((-0.5, k + 2.0))
+            assert len(fig.legends) == 1 and ax.get_legend() is None

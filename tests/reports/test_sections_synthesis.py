@@ -232,3 +232,39 @@ def test_maturity_section_shows_levels_per_element_across_areas():
     html = "".join(b.html for b in syn.maturity_matrix(s).blocks)
     assert "Levels of each element across areas" in html
     assert "the most mature element is" in html and "Counts of areas" in html
+
+
+def test_records_of_a_national_run_keep_their_order(tmp_path):
+    """Ids with more digits (A100) sort after A99, not between A10 and A11."""
+    ids = [f"A{i:02d}" for i in (1, 9, 10, 11, 99, 100, 101, 175)]
+    folder = write(tmp_path / "areas", [rec(a, -1.0, -2.0, 0.0) for a in reversed(ids)])
+    assert [r["area_id"] for r in S.read_records(folder)] == ids
+
+
+def test_forest_plot_of_many_areas_is_compact_and_shows_every_area():
+    """Above COMPACT_ROWS studies: rows closer, the same studies, intervals and labels."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from evalkit.designs import meta_analysis
+    from evalkit.plots.meta import COMPACT_ROWS, forest_plot
+
+    rng = np.random.default_rng(3)
+    for k in (COMPACT_ROWS, COMPACT_ROWS + 1, 175):
+        y, se = rng.normal(-1, 0.5, k), rng.uniform(0.2, 0.6, k)
+        m = meta_analysis(y, se=se, labels=[f"Area {i}" for i in range(k)])
+        fig = forest_plot(m)
+        ax = fig.axes[0]
+        row = 0.32 if k <= COMPACT_ROWS else 0.2
+        assert fig.get_size_inches()[1] == pytest.approx(1.2 + row * (k + 3))
+        assert [t.get_text() for t in ax.get_yticklabels()] == [
+            *(f"Area {i}" for i in range(k)),
+            "Pooled",
+        ]
+        segs = ax.collections[0].get_segments()  # one line per study, top to bottom
+        assert [seg[0][0] for seg in segs] == pytest.approx(list(m.studies()["ci_low"]))
+        # the legend is drawn once, below the plot when compact (in axes units it would
+        # drift far below a tall plot)
+        legends = fig.legends + [lg for lg in [ax.get_legend()] if lg is not None]
+        assert len(legends) == 1
+        assert bool(fig.legends) == (k > COMPACT_ROWS)

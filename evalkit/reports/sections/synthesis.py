@@ -21,6 +21,7 @@ from __future__ import annotations
 import datetime
 import json
 import math
+import re
 import warnings
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -86,12 +87,22 @@ def se_from_interval(ci_low: float, ci_high: float, level: float = 0.95) -> floa
     return (float(ci_high) - float(ci_low)) / (2 * z)
 
 
+def _id_order(path: Path) -> tuple[list[tuple[int, int | str]], str]:
+    """Sort key of a record's file: its name with runs of digits compared as numbers."""
+    parts = [(0, int(part)) if part.isdigit() else (1, part)
+             for part in re.split(r"(\d+)", path.stem) if part]  # fmt: skip
+    return parts, path.name  # the name breaks ties (A01 and A1)
+
+
 def read_records(folder: str | Path) -> list[dict[str, Any]]:
     """Every area's record (``<area>.json``), sorted by area id.
 
+    Runs of digits in the ids sort as numbers (``A9``, ``A10``, ``A100``), so a national
+    run's 175 areas keep their order (``A99`` before ``A100``, not ``A10`` before ``A100``
+    before ``A11``).
     Raises a DataError naming the folder when it holds none, or a file when it is not JSON.
     """
-    files = sorted(Path(folder).glob("*.json"))
+    files = sorted(Path(folder).glob("*.json"), key=_id_order)
     if not files:
         raise DataError("no area results found: render the areas first", file=Path(folder).name,
                         allowed="a folder of <area>.json files")  # fmt: skip
