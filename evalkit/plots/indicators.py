@@ -61,23 +61,31 @@ def funnel_plot(
     table = result.table.dropna(subset=["value", "n"])
     if label_points is None:
         label_points = len(table) <= 25
-    seen: set[tuple[str, bool]] = set()
+    # one scatter per kind of point (a national run has 175 areas: one artist each was
+    # most of the figure's time), in the order the kinds first appear, as the legend lists them
+    groups: dict[tuple[str, bool], list[tuple[float, float]]] = {}
+    labels: list[tuple[float, float, str]] = []
+    ring = None
     for label, row in table.iterrows():
         verdict = _verdict(row)
         outside_998 = row["compared_998"] in ("higher", "lower")
+        groups.setdefault((verdict, outside_998), []).append((row["n"], row["value"]))
+        if highlight is not None and label == highlight:
+            ring = (row["n"], row["value"], str(label))
+        elif label_points or verdict != "not different":
+            labels.append((row["n"], row["value"], str(label)))
+    for (verdict, outside_998), points in groups.items():
         colour = _COLOURS[verdict]
-        legend = None
-        if (verdict, outside_998) not in seen:
-            seen.add((verdict, outside_998))
-            legend = (
-                "not different"
-                if verdict == "not different"
-                else (f"{verdict} than expected ({'99.8' if outside_998 else '95'}% limits)")
-            )
+        legend = (
+            "not different"
+            if verdict == "not different"
+            else (f"{verdict} than expected ({'99.8' if outside_998 else '95'}% limits)")
+        )
         filled = outside_998 or verdict == "not different"
+        xs, ys = zip(*points, strict=True)
         ax.scatter(
-            row["n"],
-            row["value"],
+            xs,
+            ys,
             s=36,
             zorder=3,
             label=legend,
@@ -85,35 +93,20 @@ def funnel_plot(
             edgecolors=colour,
             linewidths=1.5,
         )
-        if highlight is not None and label == highlight:
-            ax.scatter(
-                row["n"],
-                row["value"],
-                s=160,
-                zorder=4,
-                facecolors="none",
-                edgecolors=PALETTE["black"],
-                linewidths=2,
-                label="this area",
-            )
-            ax.annotate(
-                str(label),
-                (row["n"], row["value"]),
-                xytext=(6, 5),
-                textcoords="offset points",
-                fontsize=10,
-                fontweight="bold",
-                color=PALETTE["black"],
-            )
-        elif label_points or verdict != "not different":
-            ax.annotate(
-                str(label),
-                (row["n"], row["value"]),
-                xytext=(4, 3),
-                textcoords="offset points",
-                fontsize=8,
-                color=PALETTE["black"],
-            )
+    # labels as plain texts a few points off their area (cheaper to draw than annotations)
+    from matplotlib.transforms import offset_copy
+
+    small = offset_copy(ax.transData, fig=fig, x=4, y=3, units="points")
+    for x, y, text in labels:
+        ax.text(x, y, text, transform=small, fontsize=8, color=PALETTE["black"])
+    if ring is not None:
+        x, y, text = ring
+        ax.scatter(
+            [x], [y], s=160, zorder=4, facecolors="none", edgecolors=PALETTE["black"],
+            linewidths=2, label="this area",
+        )  # fmt: skip
+        bold = offset_copy(ax.transData, fig=fig, x=6, y=5, units="points")
+        ax.text(x, y, text, transform=bold, fontsize=10, fontweight="bold", color=PALETTE["black"])
     unit = "%" if result.multiplier == 100 else f" per {result.multiplier:g}"
     ax.set_xlabel("denominator (n)")
     ax.set_ylabel(f"value ({unit.strip()})" if unit != "%" else "value (%)")
