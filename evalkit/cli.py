@@ -456,13 +456,15 @@ def demo(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Report failures only.")] = False,
 ) -> None:
     """Generate the synthetic demo (if missing) and render its reports and index."""
-    from .reports.demo import demo_exists, write_demo
+    from .reports.paths import demo_exists
 
     engine = _one_engine(scheduler, dask_workers)
     if areas != 20 and data == Path("data/demo"):
         data = Path(f"data/demo-{areas}")
     if regenerate or not demo_exists(data, n_areas=areas):
         _err(f"Generating the synthetic demo data ({areas} areas) in {data} ...")
+        from .reports.demo import write_demo
+
         write_demo(data, n_areas=areas)
     code = _render(
         [data / "params"],

@@ -272,3 +272,21 @@ def test_dose_response_recovers_the_demo_dose_response():
         assert abs(res.estimate - known) < 0.25 * half, (i, res.estimate, known)
         covered += res.ci_low <= known <= res.ci_high
     assert covered == 20
+
+
+def test_profile_of_every_area_equals_each_area_on_its_own():
+    """Issue 12: the profile of all areas reads each area's rows in one pass (groupby);
+    it must equal the areas' own profiles, and the level counts from a profile passed in
+    must equal those computed from the ratings."""
+    from pathlib import Path
+
+    ratings = matrix.read_ratings(Path(__file__).parents[1] / "data" / "demo" / "matrix.csv")
+    every = matrix.profile(ratings)
+    each = pd.concat(
+        [matrix.profile(ratings, area=a) for a in sorted(ratings["area"].unique())],
+        ignore_index=True,
+    )
+    pd.testing.assert_frame_equal(every, each)
+    pd.testing.assert_frame_equal(
+        matrix.level_distribution(ratings, profiled=every), matrix.level_distribution(ratings)
+    )

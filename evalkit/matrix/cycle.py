@@ -167,6 +167,7 @@ def level_distribution(
     *,
     summary: str = "median",
     framework: Any = None,
+    profiled: pd.DataFrame | None = None,
 ) -> pd.DataFrame:
     """Across areas: the number of areas at each level of each element (latest assessments).
 
@@ -179,6 +180,9 @@ def level_distribution(
         mean, rounded to the nearest level (halves round up: a median of 2.5 is level 3).
     framework : optional
         See :func:`load_framework`.
+    profiled : DataFrame, optional
+        ``profile(ratings, framework=framework)`` when the caller has it already (a page
+        that also draws the heat map): it is not computed again.
 
     Returns
     -------
@@ -202,7 +206,7 @@ def level_distribution(
     """
     check_choice("summary", summary, ["median", "mean"])
     fw = load_framework(framework)
-    p = profile(ratings, framework=fw)
+    p = profile(ratings, framework=fw) if profiled is None else profiled
     el = p[(p["scope"] == "element") & (p["n_partners"] > 0)]
     area_level = np.floor(el[summary].to_numpy(dtype=float) + 0.5).astype(int)
     counts = pd.crosstab(el["element"].to_numpy(), area_level)

@@ -130,8 +130,11 @@ def profile(
     """
     r, fw = checked_ratings(ratings, framework)
     rows: list[dict] = []
-    for a in pick_areas(r, area, required=False):
-        ra = r[r["area"] == a]
+    picked = pick_areas(r, area, required=False)
+    # each area's rows, in the table's order, from one pass (a national run has 175 areas)
+    by_area = dict(iter(r.groupby("area", sort=False))) if len(picked) > 1 else {}
+    for a in picked:
+        ra = by_area[a] if by_area else r[r["area"] == a]
         if isinstance(date, str) and date == "all":
             dates = sorted(ra["date"].unique())
         else:

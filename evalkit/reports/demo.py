@@ -22,6 +22,7 @@ from ..simulate import (
     demo_matrix,
 )
 from ..simulate_needs import write_needs
+from .paths import demo_exists
 
 __all__ = ["write_demo", "demo_exists", "demo_data"]
 
@@ -49,15 +50,6 @@ _README = """# Synthetic demo data
 
 Regenerate with `evalkit demo --regenerate`.
 """
-
-
-def demo_exists(data_dir: str | Path, *, n_areas: int | None = None) -> bool:
-    """True when the demo's data and parameter files are all there (``n_areas`` of them)."""
-    d = Path(data_dir)
-    if not ((d / "areas.csv").exists() and (d / "params").is_dir()):
-        return False
-    found = len(list((d / "params").glob("*.yaml")))
-    return found > 0 if n_areas is None else found == n_areas
 
 
 #: how areas after the 20th are named: a tree name and a quarter

@@ -282,6 +282,14 @@ def _serve(path: str) -> None:
         except Exception:  # noqa: BLE001 - a missing optional module is imported by the kernel
             pass
     _warm_up()
+    # Everything imported so far is shared with the kernels copy-on-write. The garbage
+    # collector of a kernel would touch (and so copy) every one of those objects on its
+    # first full collection; frozen, they are left out of it (CPython's advice for forking
+    # servers).
+    import gc
+
+    gc.collect()
+    gc.freeze()
     # Forking is only safe while this process has a single thread.
     if threading.active_count() != 1:
         sys.exit(3)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from ..errors import ReportError
 
-__all__ = ["templates_dir", "template_path", "html_template_dir"]
+__all__ = ["templates_dir", "template_path", "html_template_dir", "demo_exists"]
 
 
 def templates_dir() -> Path:
@@ -40,3 +40,16 @@ def template_path(name: str = "area_report.ipynb") -> Path:
 def html_template_dir() -> Path:
     """The nbconvert template folder (``templates/html``)."""
     return templates_dir() / "html"
+
+
+def demo_exists(data_dir: str | os.PathLike[str], *, n_areas: int | None = None) -> bool:
+    """True when the demo's data and parameter files are all there (``n_areas`` of them).
+
+    (Here, not in :mod:`evalkit.reports.demo`, so that ``evalkit demo`` on a demo that
+    exists does not import the generator, numpy and pandas with it.)
+    """
+    d = Path(data_dir)
+    if not ((d / "areas.csv").exists() and (d / "params").is_dir()):
+        return False
+    found = len(list((d / "params").glob("*.yaml")))
+    return found > 0 if n_areas is None else found == n_areas

@@ -682,7 +682,8 @@ def maturity_matrix(s: SynthesisAnalysis) -> Section:
     from ...plots.matrix import plot_heatmap, plot_level_distribution
 
     ratings = mx.read_ratings(s.params["matrix"])
-    dist = mx.level_distribution(ratings)
+    latest = mx.profile(ratings)  # once, for the heat map and the level counts
+    dist = mx.level_distribution(ratings, profiled=latest)
     rated = dist.assign(weighted=dist["level"] * dist["n_areas"]).groupby("label", sort=False)
     mean = (rated["weighted"].sum() / rated["n_areas"].sum()).dropna().sort_values()
     words = []
@@ -694,7 +695,7 @@ def maturity_matrix(s: SynthesisAnalysis) -> Section:
         page.heading("Maturity matrix across areas"),
         page.paragraph("Average self-assessed level (1 basic to 5 mature) for each dimension, "
                        "at each area's latest assessment."),
-        page.figure(plot_heatmap(ratings, scope="dimension"),
+        page.figure(plot_heatmap(latest, scope="dimension"),
                     alt="Heat map of the average maturity level for Plan, Lead, Deliver and "
                         "Evaluate in every area.", caption="Darker cells are more mature."),
         page.heading("Levels of each element across areas", level=3),
