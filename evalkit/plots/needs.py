@@ -15,7 +15,7 @@ import pandas as pd
 
 from .style import PALETTE, new_figure, use_house_style
 
-__all__ = ["COMPARISON_STYLE", "spine_chart", "sii_chart", "trend_multiples"]
+__all__ = ["COMPARISON_STYLE", "spine_chart", "sii_chart", "sii_panel", "trend_multiples"]
 
 #: comparison -> (colour, marker, word shown); blue for better, vermillion for worse
 COMPARISON_STYLE = {
@@ -155,7 +155,7 @@ def sii_chart(
     in the title.
     """
     fig, ax = new_figure(ax, figsize=(6.4, 3.8))
-    _sii_panel(ax, deciles, sii_row, title=title, unit=unit)
+    sii_panel(ax, deciles, sii_row, title=title, unit=unit)
     ax.legend(fontsize=8, loc="best")
     return fig
 
@@ -164,7 +164,7 @@ def sii_chart(
 _SII_LABELS = ("decile value with 95% interval", "fitted gradient (slope index of inequality)")
 
 
-def _sii_panel(
+def sii_panel(
     ax: Any,
     deciles: pd.DataFrame,
     sii_row: pd.Series | None,

@@ -273,6 +273,10 @@ def _serve(path: str) -> None:
     import signal
     import socket
 
+    # Ctrl-C reaches the worker, which stops us; ignored from the start, so that a Ctrl-C
+    # while the modules below are still being imported cannot kill the factory half-way
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     os.environ.setdefault("MPLBACKEND", "module://matplotlib_inline.backend_inline")
     import importlib
 
@@ -296,7 +300,6 @@ def _serve(path: str) -> None:
     listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     listener.bind(path)
     listener.listen(64)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C reaches the worker; it stops us
     kernels: dict[Any, int] = {}  # launcher connection -> kernel pid
     buffers: dict[Any, bytes] = {}
     children: set[int] = set()  # every kernel not yet reaped

@@ -641,9 +641,12 @@ def _run_tasks(
 
 
 def _status_words(text: str) -> str:
-    # "rendered" and "cached" (a fixed vocabulary, no ID can be in it) in one form: the
-    # status a fully cached run writes is the one the run before it wrote and scanned
-    return re.sub(r'"status": "(?:rendered|cached)"', '"status": ""', text)
+    # What changes from a run to the next without coming from any data, in one form: the
+    # words "rendered" and "cached" (a fixed vocabulary) and the seconds an area took (a
+    # clock reading). The status a fully cached run writes is then the one the run before
+    # it wrote and scanned.
+    text = re.sub(r'"status": "(?:rendered|cached)"', '"status": ""', text)
+    return re.sub(r'"seconds": [0-9.eE+-]+', '"seconds": 0', text)
 
 
 def _without_paths(entry: dict[str, Any], cwd: str) -> dict[str, Any]:

@@ -163,3 +163,26 @@ def test_the_index_is_scanned_again_only_when_it_says_something_new(tmp_path, pe
     merge_status(out, {"X01": {**entry, "area_name": "P123456", "status": "cached"}})
     with pytest.raises(Exception, match="1 person ID"):
         write_index(out, sources=sources)
+
+
+def test_status_of_a_cached_run_is_not_rescanned_but_a_new_text_is(tmp_path, people, monkeypatch):
+    """The run after a render writes "cached" and no seconds where the render wrote
+    "rendered" and its seconds: neither comes from data, so the earlier scan stands."""
+    from evalkit.reports.render import _status_words
+    from evalkit.reports.status import merge_status
+
+    scanned = _counting(monkeypatch)
+    out = tmp_path / "out"
+    out.mkdir()
+    memo = checks.ScanMemo(out, [(str(people), "id")], str(tmp_path))
+
+    def check(text):
+        return memo.check(text, canonical=_status_words)
+
+    entry = {"area_id": "X01", "area_name": "Area 1", "html": "areas/X01.html"}
+    merge_status(out, {"X01": {**entry, "status": "rendered", "seconds": 12.5}}, check=check)
+    merge_status(out, {"X01": {**entry, "status": "cached", "seconds": 0.0}}, check=check)
+    assert len(scanned) == 1
+    merge_status(out, {"X01": {**entry, "status": "failed", "error": "P123456"}}, check=check)
+    assert len(scanned) >= 2
+    assert "P123456" not in (out / "status.json").read_text()

@@ -353,7 +353,7 @@ def inequality(a: NeedsAnalysis) -> Section:
         _bottom_x_labels,
         _fewer_y_ticks,
         _panel_grid,
-        _sii_panel,
+        sii_panel,
     )
     from ...plots.style import use_house_style
 
@@ -383,7 +383,7 @@ def inequality(a: NeedsAnalysis) -> Section:
         left_out += len(dv) - sum(keep)
         unit = _unit(a.summary.loc[name]) if name in a.summary.index else ""
         title = textwrap.shorten(str(row["label"]), 70, placeholder="...")
-        _sii_panel(ax, dv[keep], row, title=title, unit=f" {unit}")
+        sii_panel(ax, dv[keep], row, title=title, unit=f" {unit}")
         _fewer_y_ticks(ax, 7)
     _bottom_x_labels(axes, cols)  # the same x scale in every panel
     handles = {}
