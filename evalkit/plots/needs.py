@@ -161,7 +161,7 @@ def sii_chart(
 
 
 #: the legend labels of an SII panel
-_SII_LABELS = ("decile value with 95% interval", "fitted gradient (slope index of inequality)")
+SII_LABELS = ("decile value with 95% interval", "fitted gradient (slope index of inequality)")
 
 
 def sii_panel(
@@ -173,14 +173,14 @@ def sii_panel(
     unit: str = "",
     xlabel: bool = True,
 ) -> None:
-    """Draw :func:`sii_chart` on ``ax`` without its legend (the labels are ``_SII_LABELS``);
+    """Draw :func:`sii_chart` on ``ax`` without its legend (the labels are ``SII_LABELS``);
     with ``xlabel=False`` the x-axis title is left to another panel."""
     d = deciles.sort_values("decile")
     share = d["population"] / d["population"].sum()
     mid = np.cumsum(share) - share / 2
     ax.errorbar(mid, d["value"], yerr=[d["value"] - d["ci_low"], d["ci_high"] - d["value"]],
                 fmt="o", color=PALETTE["blue"], ecolor=PALETTE["grey"], capsize=3,
-                label=_SII_LABELS[0])  # fmt: skip
+                label=SII_LABELS[0])  # fmt: skip
     # each decile's number 4 points up and right of its marker (plain texts: the same
     # picture as annotations, cheaper to draw)
     from matplotlib.transforms import offset_copy
@@ -191,7 +191,7 @@ def sii_panel(
     if sii_row is not None and np.isfinite(sii_row.get("sii", np.nan)):
         icpt, slope = sii_row["intercept"], sii_row["sii"]
         ax.plot([0, 1], [icpt, icpt + slope], ls="--", color=PALETTE["vermillion"],
-                label=_SII_LABELS[1])  # fmt: skip
+                label=SII_LABELS[1])  # fmt: skip
         gap_unit = " percentage points" if unit.strip() == "%" else unit
         sub = (
             f"SII {sii_row['sii']:.1f}{gap_unit} ({sii_row['ci_low']:.1f} to "
@@ -208,7 +208,7 @@ def sii_panel(
     ax.set_ylabel(f"value{(' (' + unit.strip() + ')') if unit.strip() else ''}")
 
 
-def _panel_grid(
+def panel_grid(
     fig: Any,
     n: int,
     columns: int,
@@ -227,7 +227,7 @@ def _panel_grid(
     number for all rows, or one per row), ``below`` the room for the tick labels under a
     row, ``bottom`` that under the last row; with ``below_inner``, a row without a panel
     that is the lowest of its column gets that instead (its x labels are left to the panels
-    below, :func:`_bottom_x_labels`). The unused cells of the last row stay empty.
+    below, :func:`bottom_x_labels`). The unused cells of the last row stay empty.
     Returns the ``n`` axes, row by row."""
     width, height = fig.get_size_inches()
     rows = int(np.ceil(n / columns))
@@ -250,7 +250,7 @@ def _panel_grid(
     return axes
 
 
-def _fewer_y_ticks(ax: Any, bins: int = 5) -> None:
+def fewer_y_ticks(ax: Any, bins: int = 5) -> None:
     """At most about ``bins`` round y ticks (each tick label costs drawing time), written in
     full (no offset text above the axes for a title at ``y=1`` to run into)."""
     from matplotlib.ticker import MaxNLocator
@@ -268,7 +268,7 @@ def _fewer_y_ticks(ax: Any, bins: int = 5) -> None:
     ax.ticklabel_format(axis="y", useOffset=False)
 
 
-def _bottom_x_labels(axes: list[Any], columns: int) -> None:
+def bottom_x_labels(axes: list[Any], columns: int) -> None:
     """Panels on one x scale: tick labels and axis title only under the lowest panel of each
     column (as ``label_outer``, also for a short last row)."""
     for ax in axes[: max(len(axes) - columns, 0)]:
@@ -304,7 +304,7 @@ def trend_multiples(
     above = [(max(lines[r * columns : (r + 1) * columns]) * 10 + 8) / 72 for r in range(rows)]
     fig = Figure(figsize=(3.2 * columns, 2.4 * rows + 0.6))
     same_years = len(names) > columns and trends["year"].notna().all()
-    axes = _panel_grid(fig, len(names), columns, left=0.45, right=0.2, bottom=0.62, wgap=0.55,
+    axes = panel_grid(fig, len(names), columns, left=0.45, right=0.2, bottom=0.62, wgap=0.55,
                        above=above, below=0.3,
                        below_inner=0.12 if same_years else None)  # fmt: skip
     for ax, name in zip(axes, names):
@@ -319,7 +319,7 @@ def trend_multiples(
         ax.set_title(titles[name], fontsize=8, y=1.0)
         ax.tick_params(labelsize=7)
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        _fewer_y_ticks(ax)
+        fewer_y_ticks(ax)
     if same_years:
         # every panel on the same years: label them once, under each column
         lo, hi = trends["year"].min(), trends["year"].max()
@@ -330,7 +330,7 @@ def trend_multiples(
             ax.set_xlim(lo - pad, hi + pad)
             if few:  # a tick for each year, and none outside the axis to lay out
                 ax.xaxis.set_major_locator(FixedLocator(years))
-        _bottom_x_labels(axes, columns)
+        bottom_x_labels(axes, columns)
     handles, labels = axes[0].get_legend_handles_labels() if axes else ([], [])
     fig.legend(handles, [f"{lab} (shaded: 95% interval)" if i == 0 else lab
                          for i, lab in enumerate(labels)],

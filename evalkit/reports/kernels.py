@@ -146,6 +146,9 @@ def factory_socket() -> str | None:
             stderr=subprocess.DEVNULL,
             env=env,
             cwd=os.getcwd(),
+            # out of the terminal's process group: a Ctrl-C (even one during its start-up
+            # imports) reaches the worker, which stops the factory by closing its stdin
+            start_new_session=True,
         )
         line = proc.stdout.readline() if proc.stdout else b""
         if line.strip() != b"ready":

@@ -556,10 +556,11 @@ class WorkerPool:
 
 def _stop(pool: ProcessPoolExecutor) -> None:
     """Stop a pool now (Ctrl-C): cancel what has not started, end the workers."""
+    # The standard library offers no public way to end running workers; their list is
+    # taken first, since shutdown() forgets it.
+    procs = list((getattr(pool, "_processes", None) or {}).values())
     pool.shutdown(wait=False, cancel_futures=True)
-    # The standard library offers no public way to end running workers.
-    procs = getattr(pool, "_processes", None) or {}
-    for proc in list(procs.values()):
+    for proc in procs:
         if proc.is_alive():
             proc.terminate()
             proc.join(5)

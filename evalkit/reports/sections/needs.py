@@ -349,10 +349,10 @@ def inequality(a: NeedsAnalysis) -> Section:
     from matplotlib.figure import Figure
 
     from ...plots.needs import (
-        _SII_LABELS,
-        _bottom_x_labels,
-        _fewer_y_ticks,
-        _panel_grid,
+        SII_LABELS,
+        bottom_x_labels,
+        fewer_y_ticks,
+        panel_grid,
         sii_panel,
     )
     from ...plots.style import use_house_style
@@ -374,7 +374,7 @@ def inequality(a: NeedsAnalysis) -> Section:
     # fixed margins (inches) instead of a layout engine: room for the two-line titles, the
     # tick labels and axis titles, and one legend for all panels at the foot
     fig = Figure(figsize=(11, 3.6 * rows + 0.4))
-    axes = _panel_grid(fig, n, cols, left=0.8, right=0.55, bottom=0.95, wgap=1.3, above=0.5,
+    axes = panel_grid(fig, n, cols, left=0.8, right=0.55, bottom=0.95, wgap=1.3, above=0.5,
                        below=0.6, below_inner=0.2)  # fmt: skip
     left_out = 0
     for ax, (name, row) in zip(axes, iq.iterrows()):
@@ -384,14 +384,14 @@ def inequality(a: NeedsAnalysis) -> Section:
         unit = _unit(a.summary.loc[name]) if name in a.summary.index else ""
         title = textwrap.shorten(str(row["label"]), 70, placeholder="...")
         sii_panel(ax, dv[keep], row, title=title, unit=f" {unit}")
-        _fewer_y_ticks(ax, 7)
-    _bottom_x_labels(axes, cols)  # the same x scale in every panel
+        fewer_y_ticks(ax, 7)
+    bottom_x_labels(axes, cols)  # the same x scale in every panel
     handles = {}
     for ax in axes:
         for h, label in zip(*ax.get_legend_handles_labels()):
             handles.setdefault(label, h)
-    fig.legend([handles[k] for k in _SII_LABELS if k in handles],
-               [k for k in _SII_LABELS if k in handles], loc="lower center",
+    fig.legend([handles[k] for k in SII_LABELS if k in handles],
+               [k for k in SII_LABELS if k in handles], loc="lower center",
                bbox_to_anchor=(0.5, 0.0), ncol=2, fontsize=8)  # fmt: skip
     words = "; ".join(f"{r['label']}: SII {_fmt(r['sii'])}, worse in {r['gap_worse_in']}"
                       for _, r in iq.iterrows())  # fmt: skip
