@@ -168,8 +168,69 @@ def _id_source(params: dict[str, Any]) -> tuple[str, ...]:
 _KERNEL_ROOT: str | None = None
 
 
+def _ready_client_class() -> type:
+    from queue import Empty
+
+    from jupyter_client.asynchronous import AsyncKernelClient
+
+    class ReadyClient(AsyncKernelClient):
+        """A client that knows the kernel is ready as soon as it is.
+
+        jupyter_client's ``wait_for_ready`` ends by waiting for 0.2 s of silence on
+        IOPub, and on a reply with nothing yet on IOPub waits another 0.2 s: 0.4 s of
+        every kernel's start spent idle. Here the kernel is ready when it has replied
+        to ``kernel_info`` on the shell channel *and* its "idle" status for that same
+        request has come through IOPub: then IOPub is connected, and everything the
+        kernel published before is behind us (nbclient keeps only the messages of its
+        own requests anyway). A request sent before IOPub was connected loses its
+        status, and is simply asked again.
+        """
+
+        async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
+            deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            while True:
+                msg_id = self.kernel_info()
+                reply = await self._reply_to(msg_id, self._async_get_shell_msg, 1.0)
+                if reply is not None:
+                    status = await self._idle_after(msg_id, 0.05)
+                    if status:
+                        self._handle_kernel_info_reply(reply)
+                        return
+                if not await self._async_is_alive():
+                    raise RuntimeError("Kernel died before replying to kernel_info")
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"Kernel didn't respond in {timeout:.0f} seconds")
+
+        async def _reply_to(self, msg_id: str, get: Any, wait: float) -> dict | None:
+            end = time.monotonic() + wait
+            while (left := end - time.monotonic()) > 0:
+                try:
+                    msg = await get(timeout=left)
+                except Empty:
+                    return None
+                if msg["parent_header"].get("msg_id") == msg_id:
+                    return msg
+            return None
+
+        async def _idle_after(self, msg_id: str, wait: float) -> bool:
+            end = time.monotonic() + wait
+            while (left := end - time.monotonic()) > 0:
+                msg = await self._reply_to(msg_id, self._async_get_iopub_msg, left)
+                if msg is None:
+                    return False
+                if msg["msg_type"] == "status" and msg["content"].get("execution_state") == "idle":
+                    return True
+            return False
+
+        wait_for_ready = _async_wait_for_ready
+
+    return ReadyClient
+
+
 def _kernel_manager_class() -> type:
     from jupyter_client.manager import AsyncKernelManager, KernelManager
+
+    ready_client = _ready_client_class()
 
     class IPCKernelManager(AsyncKernelManager):
         """A kernel on IPC sockets in its own folder, run by this interpreter.
@@ -181,6 +242,7 @@ def _kernel_manager_class() -> type:
 
         def __init__(self, **kwargs: Any) -> None:
             kwargs.setdefault("transport", "ipc")
+            kwargs.setdefault("client_factory", ready_client)
             super().__init__(**kwargs)
             self._ipc_dir = tempfile.mkdtemp(
                 prefix="evalkit-kernel-" if _KERNEL_ROOT is None else "k-", dir=_KERNEL_ROOT
@@ -193,6 +255,10 @@ def _kernel_manager_class() -> type:
                 shutil.rmtree(self._ipc_dir, ignore_errors=True)
 
         cleanup_resources = _async_cleanup_resources
+
+        async def _async_wait(self, pollinterval: float = 0.1) -> None:
+            # a killed kernel's launcher ends within milliseconds: look every 10 ms, not 100
+            await KernelManager._async_wait(self, pollinterval=min(pollinterval, 0.01))
 
         async def _async_start_kernel(self, **kw: Any) -> None:
             # The kernel's own log lines (start-up, "KeyboardInterrupt caught" at shutdown)

@@ -102,3 +102,32 @@ def test_factory_falls_back_to_fresh_kernels_when_disabled(monkeypatch):
     monkeypatch.setenv("EVALKIT_KERNEL_FACTORY", "0")
     cmd = kernels.kernel_command("/tmp/k.json", [])
     assert cmd[1:3] == ["-m", "ipykernel_launcher"]
+
+
+def test_a_ready_kernel_has_its_iopub_connected_and_nothing_stale_behind(tmp_path, monkeypatch):
+    """The engine's own readiness check (no 0.4 s of idle waiting per kernel): once ready,
+    the first IOPub message is the "busy" status of the next request, and the kernel info
+    reply has been read."""
+    import asyncio
+
+    from evalkit.reports.render import kernel_manager_class
+
+    monkeypatch.chdir(tmp_path)
+
+    async def run():
+        km = kernel_manager_class()()
+        await km.start_kernel()
+        kc = km.client()
+        kc.start_channels()
+        try:
+            await kc.wait_for_ready(timeout=60)
+            msg_id = kc.execute("print('hello')")
+            first = await kc.get_iopub_msg(timeout=10)
+            assert first["parent_header"]["msg_id"] == msg_id
+            assert first["msg_type"] == "status"
+            assert first["content"]["execution_state"] == "busy"
+        finally:
+            kc.stop_channels()
+            await km.shutdown_kernel(now=True)
+
+    asyncio.run(run())
