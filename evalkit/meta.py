@@ -1086,6 +1086,19 @@ class EggerTest(Result):
         return self.estimate
 
 
+def _differing_precision(v: np.ndarray, what: str) -> np.ndarray:
+    """The standard errors, as the predictor of a regression on precision; a clear error
+    when they are all the same (the predictor would copy the intercept: no regression)."""
+    sei = np.sqrt(v)
+    if np.ptp(sei) <= 1e-12 * max(1.0, float(np.max(sei))):
+        raise DataError(
+            f"{what} needs studies of different precision; all {len(sei)} have the same "
+            f"standard error ({sei[0]:.4g})",
+            allowed="studies whose standard errors differ",
+        )
+    return sei
+
+
 def egger_test(result: MetaAnalysis) -> EggerTest:
     """Egger's regression test for funnel-plot asymmetry, as metafor's ``regtest(res)``.
 
@@ -1134,7 +1147,8 @@ def egger_test(result: MetaAnalysis) -> EggerTest:
             f"Egger's test needs at least 3 studies, this meta-analysis has {res.k}",
             allowed="3 or more studies",
         )
-    x = pd.DataFrame({"intrcpt": np.ones(res.k), "sei": np.sqrt(v)})
+    sei = _differing_precision(v, "Egger's test")
+    x = pd.DataFrame({"intrcpt": np.ones(res.k), "sei": sei})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", EvalkitWarning)
         fit = _fit_regression(y, v, x, res.method, res.knha, res.level, list(res.labels), r2=False)
@@ -1260,7 +1274,8 @@ def trim_and_fill(
             allowed="3 or more studies",
         )
     if side is None:
-        x = np.column_stack([np.ones(k), np.sqrt(v)])
+        what = "trim and fill, choosing the side of the funnel (or give side=),"
+        x = np.column_stack([np.ones(k), _differing_precision(v, what)])
         tau2 = _tau2_and_se(y, v, res.method, x)[0]
         w = 1 / (v + tau2)
         slope = np.linalg.solve(x.T @ (x * w[:, None]), x.T @ (w * y))[1]

@@ -286,3 +286,17 @@ def test_bias_tools_warn_below_ten_studies(bcg):
         egger_test(res)
     with pytest.warns(EvalkitWarning, match="fewer than 10"):
         trim_and_fill(res)
+
+
+def test_bias_tools_on_studies_of_equal_precision_say_so():
+    """Every study with the same standard error (a regression on precision has no slope to
+    fit): a plain DataError, not numpy's "Singular matrix" (a national synthesis of identical
+    records hit it). Trim and fill still runs when the side is given."""
+    y = np.array([0.1, 0.3, -0.2, 0.25, 0.0, 0.4, 0.15, -0.05, 0.2, 0.35, 0.05, 0.3])
+    res = meta_analysis(y, variance=np.full(len(y), 0.04))
+    with pytest.raises(DataError, match="different precision; all 12 have the same"):
+        egger_test(res)
+    with pytest.raises(DataError, match="different precision"):
+        trim_and_fill(res)
+    filled = trim_and_fill(res, side="left")
+    assert filled.side == "left" and np.isfinite(filled.estimate)
