@@ -1,7 +1,8 @@
 """The house style: a colour-blind-safe palette and one way to make a figure.
 
 Okabe & Ito (2008) palette, readable in grey scale; large enough fonts for a
-report printed on A4.
+report printed on A4. :func:`fixed_layout` places a one-axes figure by fixed margins
+worked out from its texts, so that saving it draws it once.
 """
 
 from __future__ import annotations
@@ -84,12 +85,26 @@ def _hinted_height(height: float, text: str) -> float:
 
 
 def text_size(text: str, fontsize: float, *, weight: Any = "normal") -> tuple[float, float, float]:
-    """Width, height and descent below the last line's baseline, in inches, of ``text`` at
-    ``fontsize`` points, lines stacked as matplotlib stacks them (line spacing "normal":
-    the font's typographic ascent, descent and line gap), from the font's metrics: no
+    """The size of ``text`` as matplotlib would draw it, from the font's metrics: no
     renderer, nothing drawn. Sizes already measured are remembered.
 
-    Widths are unhinted: a drawn text can be a few percent wider or narrower.
+    Lines are stacked as matplotlib stacks them (line spacing "normal": the font's
+    typographic ascent, descent and line gap). Widths are unhinted: a drawn text can be
+    a few percent wider or narrower.
+
+    Parameters
+    ----------
+    text : str
+        Plain text (not mathtext), lines split at ``"\\n"``.
+    fontsize : float
+        In points.
+    weight : str or int
+        Font weight, as matplotlib takes it.
+
+    Returns
+    -------
+    tuple of float
+        Width, height, and the depth below the last line's baseline, in inches.
     """
     from matplotlib.font_manager import FontProperties, findfont
 
@@ -125,7 +140,17 @@ def _text_size(text: str, fontsize: float, path: str) -> tuple[float, float, flo
 
 
 def legend_width(legend: Any) -> float:
-    """Width in inches of a one-column legend, with the pad between it and its anchor."""
+    """Width in inches of a one-column legend, with the pad between it and its anchor.
+
+    Parameters
+    ----------
+    legend : matplotlib.legend.Legend
+
+    Returns
+    -------
+    float
+        Inches: the widest label, the handle, the pads and the pad to the anchor.
+    """
     fs = legend.prop.get_size_in_points()
     texts = [t.get_text() for t in legend.get_texts()]
     widest = max((_hinted(text_size(t, fs)[0]) for t in texts), default=0.0)
@@ -176,10 +201,17 @@ def fixed_layout(
     A figure with ``layout="constrained"`` (as :func:`new_figure` makes) is laid out and
     drawn an extra time when saved; laid out here, it is drawn once. The margins make room
     for the tick labels (rotated or not), the axis labels and the title with its pad, at
-    the axes' final size. ``left``, ``right``, ``top`` and ``bottom`` are the least room
-    (inches) to leave beyond each side of the axes, for what sits outside them and is not
-    looked at here: a legend beside the axes (see :func:`legend_width`), texts drawn
-    beyond their edges.
+    the axes' final size (worked out twice, as the ticks depend on that size), and 4
+    points at the figure's edges.
+
+    Parameters
+    ----------
+    fig : matplotlib.figure.Figure
+        A figure of one axes, already drawn on (its ticks, labels and title set).
+    left, right, top, bottom : float
+        The least room (inches) to leave beyond each side of the axes, for what sits
+        outside them and is not looked at here: a legend beside the axes (see
+        :func:`legend_width`), texts drawn beyond their edges.
 
     Raises
     ------
