@@ -454,12 +454,32 @@ def _effect_figure(a: AreaAnalysis) -> page.Block:
         return page.paragraph("No chart is shown: too few people took part to draw one without "
                               "risk of identifying someone.")  # fmt: skip
     try:
-        fig = a.fit.plot()
+        fig = _drawn_once(a.fit.plot())
     except NotImplementedError:
         return page.Block("")
     return page.figure(fig, alt=f"Chart of the estimated effect of the service on the {short} "
                        f"total: {e.estimate:.1f} points (95% CI {e.ci_low:.1f} to "
                        f"{e.ci_high:.1f}).", caption="The estimate and its uncertainty.")  # fmt: skip
+
+
+def _drawn_once(fig: Any, **room: float) -> Any:
+    """``fig`` (one axes) placed by fixed margins worked out from its texts, so that saving
+    it draws it once (constrained layout would lay it out and draw it once more first);
+    ``room``: see :func:`~evalkit.plots.style.fixed_layout`."""
+    from ...plots.style import fixed_layout
+
+    fixed_layout(fig, **room)
+    return fig
+
+
+def _funnel_figure(funnel: Any, highlight: str | None) -> Any:
+    """The funnel plot drawn once: room at the right for its legend, anchored beside the
+    axes at 1.01 of their width, and above them for the labels of areas near the top."""
+    from ...plots.style import legend_width
+
+    fig = funnel.plot(highlight=highlight)
+    legend = fig.axes[0].get_legend()
+    return _drawn_once(fig, right=legend_width(legend) + 0.01 * fig.get_figwidth(), top=0.1)
 
 
 def _power_words(a: AreaAnalysis, n_key: str) -> str:
@@ -517,7 +537,7 @@ def indicators(a: AreaAnalysis) -> Section:
         where = (
             f"; this area is {_COMPARED[row['compared_998']]} at 99.8%" if row is not None else ""
         )
-        blocks.append(page.figure(a.funnel.plot(highlight=area if row is not None else None),
+        blocks.append(page.figure(_funnel_figure(a.funnel, area if row is not None else None),
                                   alt=f"Funnel plot of {label} in every area against the "
                                   f"number of births, with 95% and 99.8% control limits{where}.",
                                   caption="Each point is an area. Points outside the outer lines "
@@ -534,7 +554,7 @@ def indicators(a: AreaAnalysis) -> Section:
         blocks += [
             page.heading("Before and after the service started", level=3),
             page.figure(
-                a.its.plot(),
+                _drawn_once(a.its.plot()),
                 alt=f"Line chart of the monthly {label} rate with the "
                 "trend fitted before the service started and projected after it; "
                 f"level change {lc.estimate:.2f} ({lc.scale}).",
@@ -578,7 +598,7 @@ def maturity_matrix(a: AreaAnalysis) -> Section:
             "(basic) to 5 (mature)."
         ),  # fmt: skip
         page.figure(
-            plot_profile(a.profile, area=area),  # the profile computed once
+            _drawn_once(plot_profile(a.profile, area=area)),  # the profile computed once
             alt="Bar chart of the average maturity "
             "level for each element of Plan, Lead, Deliver and Evaluate.",
             caption="Average level per element at the latest assessment.",
@@ -744,7 +764,7 @@ def _dose_figure(labels: list[str], people: list[int], planned: int) -> page.Blo
     ax.set_xlabel("Sessions attended")
     ax.set_ylabel("People")
     text = ", ".join(f"{lab}: {n}" for lab, n in zip(labels, people))
-    return page.figure(fig, alt=f"Bar chart of people by sessions attended ({text}); "
+    return page.figure(_drawn_once(fig), alt=f"Bar chart of people by sessions attended ({text}); "
                        f"{planned} sessions were planned.",
                        caption="Sessions attended, in bands (counts of 10 or more only).")  # fmt: skip
 
