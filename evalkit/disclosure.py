@@ -739,6 +739,8 @@ class Register:
         self._forced: set[str] = set()
         self._hidden: set[str] | None = None
         self._primary: set[str] = set()
+        # the last full audit: (everything it was computed from, what it found)
+        self._last_audit: tuple[Any, tuple[Disclosed, ...]] | None = None
 
     # -- declaring ---------------------------------------------------------------------------
     def _open(self) -> None:
@@ -813,9 +815,23 @@ class Register:
     def _audit(
         self, hidden: set[str], keys: set[str] | None = None, *, lp: bool = True
     ) -> list[Disclosed]:
+        # A page audits its register while settling it and again before it is written; the
+        # same counts, hidden set, relations and bounds give the same answer, so a full
+        # audit of an unchanged register is not solved twice (any change: a new audit).
+        whole = None
+        if keys is None:
+            whole = (
+                tuple(self._values.items()),
+                tuple(sorted(hidden)),
+                tuple(tuple(r.items()) for r in self._relations),
+                tuple(sorted(self._bounds(hidden).items())),
+                lp,
+            )
+            if self._last_audit is not None and self._last_audit[0] == whole:
+                return list(self._last_audit[1])
         published = {k: v for k, v in self._values.items() if k not in hidden}
         secret = {k: self._values[k] for k in sorted(hidden)}
-        return audit(
+        found = audit(
             published,
             secret,
             self._relations,
@@ -823,6 +839,9 @@ class Register:
             keys=keys,
             use_bounds=lp,
         )
+        if whole is not None:
+            self._last_audit = (whole, tuple(found))
+        return found
 
     def finalise(self) -> None:
         """Apply primary and secondary suppression (once); later calls do nothing.

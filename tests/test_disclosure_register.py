@@ -184,3 +184,28 @@ def test_no_hidden_count_can_be_rebuilt(area, threshold):
     for k, words in zip(("improved", "unchanged", "deteriorated"), parts):
         if reg.hidden(k):
             assert words is None or words.startswith("fewer than")
+
+
+def test_a_full_audit_of_an_unchanged_register_is_solved_once(monkeypatch):
+    """Pages audit their register when settling it and again before they are written: the
+    second audit of the same state reuses the first's answer; another state is audited."""
+    from evalkit import disclosure
+
+    reg = disclosure.Register(threshold=10)
+    for key, n in [("baseline", 129), ("follow_up", 100), ("dropped", 29)]:
+        reg.count(key, n)
+    for key, n in [("improved", 35), ("unchanged", 58), ("deteriorated", 7)]:
+        reg.count(key, n)
+    reg.total("baseline", ["follow_up", "dropped"])
+    reg.total("follow_up", ["improved", "unchanged", "deteriorated"])
+    reg.finalise()
+    calls = []
+    real = disclosure.audit
+    monkeypatch.setattr(disclosure, "audit", lambda *a, **k: calls.append(1) or real(*a, **k))
+    first = reg.audit()  # may already be known from the settling's last audit
+    settled = len(calls)
+    reg.check()
+    assert reg.audit() == first == [] and len(calls) == settled <= 1
+    # another hidden set (as while settling): solved again, and it finds the leak
+    leaky = reg._audit({"deteriorated"})
+    assert [d.key for d in leaky] == ["deteriorated"] and len(calls) == settled + 1
