@@ -253,7 +253,7 @@ def _warm_up() -> None:
         import matplotlib as mpl
         import pandas as pd
 
-        from evalkit.plots.style import new_figure
+        from evalkit.plots.style import fixed_layout, new_figure
 
         saved = mpl.rcParams.copy()
         try:
@@ -262,6 +262,8 @@ def _warm_up() -> None:
             ax.axhline(0, ls="--")
             ax.set(title="Warm-up 0123456789 (95% CI)", xlabel="x", ylabel="y")
             ax.legend()
+            fig.savefig(io.BytesIO(), format="png", dpi=110)
+            fixed_layout(fig)  # its font metrics, as the area figures use them
             fig.savefig(io.BytesIO(), format="png", dpi=110)
         finally:
             mpl.rcParams.update(saved)
