@@ -1040,8 +1040,11 @@ def render_area_pages(
                 key, html = _cache_key(job, template), f"areas/{job.area_id}.html"
                 name = f"{job.params.get('area_name', job.area_id)}: {spec.title}"
                 if not force and _is_current(out, html, key):
+                    # named as a rendered page's outcome is (render_one): the index lists
+                    # the same words whether the page was rendered now or is up to date
                     outcomes[job.area_id] = AreaOutcome(
-                        job.area_id, name, "cached", source=job.source, html=html,
+                        job.area_id, job.params.get("area_name", name), "cached",
+                        source=job.source, html=html,
                         synthetic=bool(job.params.get("synthetic")),
                     )  # fmt: skip
                     continue
