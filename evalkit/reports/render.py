@@ -183,19 +183,20 @@ def _ready_client_class() -> type:
         request has come through IOPub: then IOPub is connected, and everything the
         kernel published before is behind us (nbclient keeps only the messages of its
         own requests anyway). A request sent before IOPub was connected loses its
-        status, and is simply asked again.
+        status, and is simply asked again, waiting longer each time.
         """
 
         async def _async_wait_for_ready(self, timeout: float | None = None) -> None:
             deadline = time.monotonic() + (float("inf") if timeout is None else timeout)
+            idle_wait = 0.05  # doubled on each miss: a loaded machine's IOPub may lag more
             while True:
                 msg_id = self.kernel_info()
                 reply = await self._reply_to(msg_id, self._async_get_shell_msg, 1.0)
                 if reply is not None:
-                    status = await self._idle_after(msg_id, 0.05)
-                    if status:
+                    if await self._idle_after(msg_id, idle_wait):
                         self._handle_kernel_info_reply(reply)
                         return
+                    idle_wait = min(2 * idle_wait, 1.0)
                 if not await self._async_is_alive():
                     raise RuntimeError("Kernel died before replying to kernel_info")
                 if time.monotonic() > deadline:
