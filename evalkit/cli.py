@@ -225,7 +225,7 @@ def _render(
                 executor=client,
                 on_start=on_start,
                 on_done=on_done,
-                on_page=lambda what: _err(f"Rendering {what} ..."),
+                on_page=None if quiet else lambda what: _err(f"Rendering {what} ..."),
             )
     except EvalkitError as exc:
         close()

@@ -221,3 +221,28 @@ def test_help_lists_commands_in_the_order_a_newcomer_uses_them():
     out = runner.invoke(app, ["--help"]).output
     listed = re.findall(r"^│ ([a-z]+)\s{2,}\S", out, flags=re.M)
     assert listed[:4] == ["demo", "init", "validate", "render"]
+
+
+def test_quiet_render_says_nothing_of_its_stages(tmp_path, monkeypatch):
+    """``--quiet`` reports failures only: not "Rendering the needs assessments ..." (a
+    175-area quiet run printed every stage)."""
+    from types import SimpleNamespace
+
+    import evalkit.reports.build as build_module
+
+    def fake_build(jobs, out, *, on_page=None, **kw):
+        if on_page:
+            on_page("the needs assessments")
+        return SimpleNamespace(
+            notes=[], pages=[], area_pages=[], outcomes=[], output_problems=[],
+            index=Path(out) / "index.html", exit_code=0,
+        )  # fmt: skip
+
+    monkeypatch.setattr(build_module, "build", fake_build)
+    monkeypatch.chdir(Path(__file__).resolve().parents[2])  # the demo's paths are relative
+    cmd = ["render", "data/demo/params/A01.yaml", "--out", str(tmp_path / "r"), "--no-synthesis"]
+    loud = runner.invoke(app, cmd)
+    quiet = runner.invoke(app, [*cmd, "-q"])
+    assert loud.exit_code == quiet.exit_code == 0, (loud.output, quiet.output)
+    assert "Rendering the needs assessments" in loud.output
+    assert "Rendering the" not in quiet.output
