@@ -818,13 +818,14 @@ class Register:
         # A page audits its register while settling it and again before it is written; the
         # same counts, hidden set, relations and bounds give the same answer, so a full
         # audit of an unchanged register is not solved twice (any change: a new audit).
+        bounds = self._bounds(hidden)
         whole = None
         if keys is None:
             whole = (
                 tuple(self._values.items()),
                 tuple(sorted(hidden)),
                 tuple(tuple(r.items()) for r in self._relations),
-                tuple(sorted(self._bounds(hidden).items())),
+                tuple(sorted(bounds.items())),
                 lp,
             )
             if self._last_audit is not None and self._last_audit[0] == whole:
@@ -835,7 +836,7 @@ class Register:
             published,
             secret,
             self._relations,
-            bounds=self._bounds(hidden),
+            bounds=bounds,
             keys=keys,
             use_bounds=lp,
         )
