@@ -17,7 +17,7 @@ import os
 import sys
 import time
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -189,24 +189,61 @@ def _render(
     scheduler: str | None = None,
     dask_workers: int | None = None,
 ) -> int:
+    _first_run_help(params)
+    if template is not None and not template.is_file():
+        _fail_input(ParameterError(f"template not found: {template}", key="--template"))
+    from .reports.render import WorkerPool
+
+    # one pool of workers for the run, started early (see `up_to_date` below)
+    local = scheduler is None and dask_workers is None
+    pool = WorkerPool(jobs or os.cpu_count() or 1) if local else None
+    try:
+        code = _render_with(
+            params, out, jobs, force, template, quiet, with_synthesis, timeout, wait,
+            scheduler, dask_workers, pool,
+        )  # fmt: skip
+    except BaseException:  # bad input, Ctrl-C: end the workers now, not after their start-up
+        if pool is not None:
+            pool.stop()
+        raise
+    if pool is not None:
+        pool.shutdown()
+    return code
+
+
+def _render_with(
+    params: list[Path],
+    out: Path,
+    jobs: int | None,
+    force: bool,
+    template: Path | None,
+    quiet: bool,
+    with_synthesis: bool,
+    timeout: int,
+    wait: float,
+    scheduler: str | None,
+    dask_workers: int | None,
+    pool: Any,
+) -> int:
     from .reports.build import build
     from .reports.executors import dask_client
     from .reports.params import load_jobs
     from .reports.render import is_up_to_date
 
-    _first_run_help(params)
-    if template is not None and not template.is_file():
-        _fail_input(ParameterError(f"template not found: {template}", key="--template"))
+    def up_to_date(job: Any) -> bool:
+        current = is_up_to_date(job, out, template)
+        if not current and pool is not None:
+            pool.warm()  # its workers start while the other areas' inputs are checked
+        return current
+
+    if force and pool is not None:
+        pool.warm()
     try:
         # an area with too few people renders its short "cannot be estimated" page while the
         # others render (`evalkit validate` still reports it); an area whose report is up
         # to date was checked when it was rendered: its data files (unchanged, or the
         # report would not be) are not read again
-        area_jobs = load_jobs(
-            params,
-            enough_data=False,
-            skip_data=None if force else lambda job: is_up_to_date(job, out, template),
-        )
+        area_jobs = load_jobs(params, enough_data=False, skip_data=None if force else up_to_date)
     except EvalkitError as exc:
         _fail_input(exc)
     on_start, on_done, close = _progress_callbacks(quiet)
@@ -222,7 +259,7 @@ def _render(
                 timeout=timeout,
                 cross_area=with_synthesis,
                 wait=wait,
-                executor=client,
+                executor=client or pool,
                 on_start=on_start,
                 on_done=on_done,
                 on_page=None if quiet else lambda what: _err(f"Rendering {what} ..."),

@@ -143,6 +143,10 @@ def bullets(items: Iterable[str]) -> Block:
     return Block(f"<ul>{lis}</ul>")
 
 
+#: zlib level of the figures' PNGs (see :func:`figure`)
+PNG_COMPRESS_LEVEL = 3
+
+
 def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) -> Block:
     """Embed a matplotlib figure as an inline PNG with alt text (and an optional caption)."""
     if not alt or not alt.strip():
@@ -150,7 +154,9 @@ def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) ->
 
         raise ReportError("every figure needs alt text describing what it shows")
     buf = io.BytesIO()
-    fig.savefig(buf, format="png", dpi=dpi)
+    # zlib level 3 rather than Pillow's 6: a third of the encoding time of a page's
+    # figures, for PNGs about 3% larger (measured on the demo's area and needs figures)
+    fig.savefig(buf, format="png", dpi=dpi, pil_kwargs={"compress_level": PNG_COMPRESS_LEVEL})
     data = base64.b64encode(buf.getvalue()).decode("ascii")
     cap = f"<figcaption>{html.escape(caption)}</figcaption>" if caption else ""
     return Block(

@@ -42,7 +42,13 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Sequence
-from concurrent.futures import Executor, ProcessPoolExecutor, ThreadPoolExecutor, as_completed
+from concurrent.futures import (
+    Executor,
+    Future,
+    ProcessPoolExecutor,
+    ThreadPoolExecutor,
+    as_completed,
+)
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -50,7 +56,7 @@ from typing import Any
 
 from .._version import __version__
 from .files import atomic_write, now, os_reason
-from .kernels import WorkerLost, factory_lost
+from .kernels import WorkerLost, factory_lost, factory_socket
 from .params import AreaJob, file_digest
 from .paths import html_template_dir, template_path
 from .record import RESULTS_MIME, extract_results, record_json
@@ -574,6 +580,11 @@ def _new_pool(workers: int) -> ProcessPoolExecutor:
     return ProcessPoolExecutor(max_workers=workers, mp_context=context)
 
 
+def _warm_worker() -> bool:
+    """A worker's first task when the pool is warmed: start its kernel factory (True if up)."""
+    return factory_socket() is not None
+
+
 class WorkerPool:
     """The worker processes of a whole run: area reports, the pages beside them and the
     pages across areas all run in it, so each worker starts its kernel factory (and pays
@@ -586,15 +597,31 @@ class WorkerPool:
     def __init__(self, workers: int) -> None:
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
+        self._warming: list[Future] = []
 
     def get(self) -> ProcessPoolExecutor:
         """The live pool (started on first use; workers start as tasks arrive)."""
+        if any(f.done() and f.exception() is not None for f in self._warming):
+            self.discard()  # a worker died while it warmed up: start afresh
         if self._pool is None:
             self._pool = _new_pool(self.workers)
         return self._pool
 
+    def warm(self) -> None:
+        """Start the workers and their kernel factories now, in the background.
+
+        A run calls it as soon as it knows an area is to be rendered, so that the
+        workers' start-up (about 5 s of imports each) overlaps its checks of the
+        inputs instead of following them. Calling it again does nothing.
+        """
+        if self._warming:
+            return
+        pool = self.get()
+        self._warming = [pool.submit(_warm_worker) for _ in range(self.workers)]
+
     def discard(self) -> None:
         """Forget a broken pool (its workers are gone); the next :meth:`get` starts another."""
+        self._warming = []
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
