@@ -13,9 +13,11 @@ Exit codes: 0 everything worked; 1 some area or page failed (the others were ren
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -176,6 +178,28 @@ def _first_run_help(params: list[Path]) -> None:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
+@contextlib.contextmanager
+def _run_pool(jobs: int | None) -> Iterator[Any]:
+    """The run's pool of local workers (None for ``jobs=0``: the areas run on Dask).
+
+    It is warmed (:meth:`~evalkit.reports.render.WorkerPool.warm`) as soon as an area
+    is known to need rendering. Bad input or Ctrl-C ends its workers at once, rather
+    than after their start-up.
+    """
+    if jobs == 0:
+        yield None
+        return
+    from .reports.render import WorkerPool
+
+    pool = WorkerPool(jobs or os.cpu_count() or 1)
+    try:
+        yield pool
+    except BaseException:
+        pool.stop()
+        raise
+    pool.shutdown()
+
+
 def _render(
     params: list[Path],
     out: Path,
@@ -189,109 +213,81 @@ def _render(
     scheduler: str | None = None,
     dask_workers: int | None = None,
 ) -> int:
-    _first_run_help(params)
-    if template is not None and not template.is_file():
-        _fail_input(ParameterError(f"template not found: {template}", key="--template"))
-    from .reports.render import WorkerPool
-
-    # one pool of workers for the run, started early (see `up_to_date` below)
-    local = scheduler is None and dask_workers is None
-    pool = WorkerPool(jobs or os.cpu_count() or 1) if local else None
-    try:
-        code = _render_with(
-            params, out, jobs, force, template, quiet, with_synthesis, timeout, wait,
-            scheduler, dask_workers, pool,
-        )  # fmt: skip
-    except BaseException:  # bad input, Ctrl-C: end the workers now, not after their start-up
-        if pool is not None:
-            pool.stop()
-        raise
-    if pool is not None:
-        pool.shutdown()
-    return code
-
-
-def _render_with(
-    params: list[Path],
-    out: Path,
-    jobs: int | None,
-    force: bool,
-    template: Path | None,
-    quiet: bool,
-    with_synthesis: bool,
-    timeout: int,
-    wait: float,
-    scheduler: str | None,
-    dask_workers: int | None,
-    pool: Any,
-) -> int:
     from .reports.build import build
     from .reports.executors import dask_client
     from .reports.params import load_jobs
     from .reports.render import is_up_to_date
 
-    def up_to_date(job: Any) -> bool:
-        current = is_up_to_date(job, out, template)
-        if not current and pool is not None:
-            pool.warm()  # its workers start while the other areas' inputs are checked
-        return current
+    _first_run_help(params)
+    if template is not None and not template.is_file():
+        _fail_input(ParameterError(f"template not found: {template}", key="--template"))
+    local = scheduler is None and dask_workers is None
+    with _run_pool(jobs if local else 0) as pool:
 
-    if force and pool is not None:
-        pool.warm()
-    try:
-        # an area with too few people renders its short "cannot be estimated" page while the
-        # others render (`evalkit validate` still reports it); an area whose report is up
-        # to date was checked when it was rendered: its data files (unchanged, or the
-        # report would not be) are not read again
-        area_jobs = load_jobs(params, enough_data=False, skip_data=None if force else up_to_date)
-    except EvalkitError as exc:
-        _fail_input(exc)
-    on_start, on_done, close = _progress_callbacks(quiet)
-    t0 = time.perf_counter()
-    try:
-        with dask_client(scheduler, dask_workers) as client:
-            result = build(
-                area_jobs,
-                out,
-                template=template,
-                n_jobs=jobs,
-                force=force,
-                timeout=timeout,
-                cross_area=with_synthesis,
-                wait=wait,
-                executor=client or pool,
-                on_start=on_start,
-                on_done=on_done,
-                on_page=None if quiet else lambda what: _err(f"Rendering {what} ..."),
+        def up_to_date(job: Any) -> bool:
+            current = is_up_to_date(job, out, template)
+            if not current and pool is not None:
+                pool.warm()  # its workers start while the other areas' inputs are checked
+            return current
+
+        if force and pool is not None:
+            pool.warm()
+        try:
+            # an area with too few people renders its short "cannot be estimated" page while the
+            # others render (`evalkit validate` still reports it); an area whose report is up
+            # to date was checked when it was rendered: its data files (unchanged, or the
+            # report would not be) are not read again
+            area_jobs = load_jobs(
+                params, enough_data=False, skip_data=None if force else up_to_date
             )
-    except EvalkitError as exc:
-        close()
-        _fail_input(exc)
-    except KeyboardInterrupt:  # the run has cleaned up (lock, kernel folders) on its way out
-        close()
-        _err("Interrupted.")
-        raise typer.Exit(EXIT_INTERRUPTED) from None
-    finally:
-        close()
-    for note in result.notes:
-        _err(f"note: {note}.")
-    for page in [*result.pages, *result.area_pages]:
-        if page.status == "failed" and not page.output_problem:
-            where = f" at cell {page.cell}" if page.cell else ""
-            _err(f"{page.area_name} FAILED{where}: {page.error}")
-    outcomes = result.outcomes
-    failed = [o for o in outcomes if o.status == "failed"]
-    took = time.perf_counter() - t0
-    rendered = sum(o.status == "rendered" for o in outcomes)
-    cached = sum(o.status == "cached" for o in outcomes)
-    _err(f"{rendered} rendered, {cached} up to date, {len(failed)} failed in {took:.1f} s.")
-    if result.output_problems:
-        first = result.output_problems[0]
-        _err(
-            f"error: output folder {out}: {first.error} "
-            f"({len(result.output_problems)} page(s) not written)"
-        )
-        return result.exit_code
+        except EvalkitError as exc:
+            _fail_input(exc)
+        on_start, on_done, close = _progress_callbacks(quiet)
+        t0 = time.perf_counter()
+        try:
+            with dask_client(scheduler, dask_workers) as client:
+                result = build(
+                    area_jobs,
+                    out,
+                    template=template,
+                    n_jobs=jobs,
+                    force=force,
+                    timeout=timeout,
+                    cross_area=with_synthesis,
+                    wait=wait,
+                    executor=client or pool,
+                    on_start=on_start,
+                    on_done=on_done,
+                    on_page=None if quiet else lambda what: _err(f"Rendering {what} ..."),
+                )
+        except EvalkitError as exc:
+            close()
+            _fail_input(exc)
+        except KeyboardInterrupt:  # the run has cleaned up (lock, kernel folders) on its way out
+            close()
+            _err("Interrupted.")
+            raise typer.Exit(EXIT_INTERRUPTED) from None
+        finally:
+            close()
+        for note in result.notes:
+            _err(f"note: {note}.")
+        for page in [*result.pages, *result.area_pages]:
+            if page.status == "failed" and not page.output_problem:
+                where = f" at cell {page.cell}" if page.cell else ""
+                _err(f"{page.area_name} FAILED{where}: {page.error}")
+        outcomes = result.outcomes
+        failed = [o for o in outcomes if o.status == "failed"]
+        took = time.perf_counter() - t0
+        rendered = sum(o.status == "rendered" for o in outcomes)
+        cached = sum(o.status == "cached" for o in outcomes)
+        _err(f"{rendered} rendered, {cached} up to date, {len(failed)} failed in {took:.1f} s.")
+        if result.output_problems:
+            first = result.output_problems[0]
+            _err(
+                f"error: output folder {out}: {first.error} "
+                f"({len(result.output_problems)} page(s) not written)"
+            )
+            return result.exit_code
     if failed:
         _err(
             "Failed: "

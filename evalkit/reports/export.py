@@ -52,17 +52,21 @@ def _exporter_class() -> type:
     return PageExporter
 
 
+def exporter_options() -> dict[str, Any]:
+    """The HTML exporter's settings: the house template, no code, no prompts, images inline."""
+    return {
+        "extra_template_basedirs": [str(html_template_dir())],
+        "template_name": "evalkit",
+        "exclude_input": True,
+        "exclude_input_prompt": True,
+        "exclude_output_prompt": True,
+        "embed_images": True,
+    }
+
+
 @functools.lru_cache(maxsize=1)
 def _exporter() -> Any:
-    exporter = _exporter_class()(
-        extra_template_basedirs=[str(html_template_dir())],
-        template_name="evalkit",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
-    return exporter
+    return _exporter_class()(**exporter_options())
 
 
 def prepare() -> None:

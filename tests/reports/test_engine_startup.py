@@ -16,7 +16,6 @@ from nbconvert import HTMLExporter
 from evalkit import __version__
 from evalkit.reports import export
 from evalkit.reports import render as render_mod
-from evalkit.reports.paths import html_template_dir
 from evalkit.reports.render import WorkerPool, render_areas
 
 from .test_faults import areas, render, tiny_template
@@ -96,14 +95,7 @@ def _executed_notebook():
 def test_the_page_is_what_nbconvert_html_exporter_makes():
     # peer: nbconvert's own HTMLExporter with the same template and options; its
     # BeautifulSoup pass re-serialises the page, so both are compared after parsing
-    stock = HTMLExporter(
-        extra_template_basedirs=[str(html_template_dir())],
-        template_name="evalkit",
-        exclude_input=True,
-        exclude_input_prompt=True,
-        exclude_output_prompt=True,
-        embed_images=True,
-    )
+    stock = HTMLExporter(**export.exporter_options())
     resources = {
         "evalkit_title": "T",
         "evalkit_footer": "F",
