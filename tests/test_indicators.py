@@ -164,3 +164,22 @@ def test_funnel_plot_highlights_one_area_in_bold():
     bold = [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"]
     assert bold == ["C"]
     assert "this area" in [t.get_text() for t in ax.get_legend().get_texts()]
+
+
+def test_a_national_funnel_labels_only_the_areas_furthest_outside():
+    # 175 areas, most outside the limits: at most MAX_LABELS labels (their labels would
+    # hide each other), the furthest outside in widths of the 95% band, plus the own area
+    from evalkit.plots.indicators import MAX_LABELS, _excess
+
+    rng = np.random.default_rng(3)
+    n = rng.integers(700, 4000, 175)
+    x = (n * rng.normal(0.58, 0.07, 175).clip(0.3, 0.8)).round()
+    f = indicators.funnel(x.tolist(), n.tolist(), labels=[f"A{i:03d}" for i in range(175)])
+    ax = f.plot(highlight="A002").axes[0]
+    plain = {t.get_text() for t in ax.texts if t.get_fontweight() != "bold"}
+    t = f.table
+    outside = t[t["compared_95"].isin(["higher", "lower"])].drop(index="A002", errors="ignore")
+    assert len(outside) > MAX_LABELS and len(plain) == MAX_LABELS
+    excess = outside.apply(_excess, axis=1).sort_values(ascending=False)
+    assert plain == set(excess.index[:MAX_LABELS])
+    assert [t.get_text() for t in ax.texts if t.get_fontweight() == "bold"] == ["A002"]

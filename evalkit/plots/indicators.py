@@ -26,6 +26,17 @@ def _verdict(row: Any) -> str:
     return "not different"
 
 
+#: at most this many areas of a large funnel plot are labelled (see :func:`funnel_plot`)
+MAX_LABELS = 10
+
+
+def _excess(row: Any) -> float:
+    """How far a point lies outside the 95% limits, in widths of the 95% band at its n."""
+    width = row["upper_95"] - row["lower_95"]
+    beyond = max(row["value"] - row["upper_95"], row["lower_95"] - row["value"])
+    return float(beyond / width) if width > 0 else float("inf")
+
+
 def funnel_plot(
     result: Any,
     ax: Any = None,
@@ -39,8 +50,11 @@ def funnel_plot(
     Areas are points (filled when outside the 99.8% limits, open when outside only the 95%
     limits); the 95% limits are dashed, the 99.8% limits solid, the centre line dotted.
     Points are labelled when there are at most 25 areas (or when ``label_points=True``);
-    otherwise only areas outside the 95% limits are labelled. ``highlight`` names one area
-    (a report's own) to ring and label in bold.
+    otherwise only areas outside the 95% limits are labelled, and of those at most
+    ``MAX_LABELS``, the furthest outside (in widths of the 95% band at their ``n``): a
+    national funnel of 175 areas has a hundred outside, whose labels would hide each other
+    and take most of the figure's drawing time. ``highlight`` names one area (a report's
+    own) to ring and label in bold.
     """
     fig, ax = new_figure(ax, figsize=(7.0, 4.5))
     curves = result.limits()
@@ -65,6 +79,7 @@ def funnel_plot(
     # most of the figure's time), in the order the kinds first appear, as the legend lists them
     groups: dict[tuple[str, bool], list[tuple[float, float]]] = {}
     labels: list[tuple[float, float, str]] = []
+    outside: list[float] = []
     ring = None
     for label, row in table.iterrows():
         verdict = _verdict(row)
@@ -74,6 +89,10 @@ def funnel_plot(
             ring = (row["n"], row["value"], str(label))
         elif label_points or verdict != "not different":
             labels.append((row["n"], row["value"], str(label)))
+            outside.append(_excess(row))
+    if not label_points and len(labels) > MAX_LABELS:
+        furthest = sorted(range(len(labels)), key=lambda i: -outside[i])[:MAX_LABELS]
+        labels = [labels[i] for i in sorted(furthest)]
     for (verdict, outside_998), points in groups.items():
         colour = _COLOURS[verdict]
         legend = (
