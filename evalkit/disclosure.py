@@ -612,6 +612,17 @@ def audit(
     rref = _rref_rows(rows) if rows else []
     found: list[Disclosed] = []
     lp_ready = use_bounds and bool(rows)
+    # the true counts, when they are all given and meet the relations and bounds, are one
+    # point of the programme: a count whose lowest value leaves room below the true one is
+    # then not pinned, and its highest value need not be solved for
+    truth = [hidden.get(name) for name in names]
+    feasible = (
+        lp_ready
+        and all(v is not None for v in truth)
+        and all(sum(c * truth[j] for j, c in row.items()) == r for row, r in zip(rows, rhs))
+        and all((lo is None or lo <= v) and (hi is None or v <= hi)
+                for v, (lo, hi) in zip(truth, box))
+    )  # fmt: skip
     for name, value in hidden.items():
         if keys is not None and name not in keys:
             continue
@@ -624,7 +635,7 @@ def audit(
             continue
         if not lp_ready:
             continue
-        lo, hi = _lp_range(rows, rhs, names, k, bounds, n)
+        lo, hi = _lp_range(rows, rhs, names, k, bounds, n, known=value if feasible else None)
         if lo is not None and hi is not None and np.ceil(lo - 1e-7) >= np.floor(hi + 1e-7):
             found.append(Disclosed(name, lo, hi, "bounds"))
     return found
@@ -669,7 +680,15 @@ def _fix_at_bounds(rows: list[dict[int, Fraction]], rhs: list[Fraction], box: li
     return fixed
 
 
-def _lp_range(rows, rhs, names, k, bounds, n) -> tuple[float | None, float | None]:
+def _lp_range(
+    rows, rhs, names, k, bounds, n, known: float | None = None
+) -> tuple[float | None, float | None]:
+    """The lowest and highest value of unknown ``k`` (None: unbounded on that side).
+
+    With ``known``, a feasible value of ``k`` (its true count), the highest is not solved
+    for when the lowest is a whole number or more below it, since the range then holds
+    two whole numbers: ``(lowest, None)`` is returned.
+    """
     from scipy.optimize import linprog
 
     a = np.zeros((len(rows), n))
@@ -689,6 +708,8 @@ def _lp_range(rows, rhs, names, k, bounds, n) -> tuple[float | None, float | Non
             return None, None
         else:
             out.append(sign * res.fun)
+            if known is not None and sign > 0 and np.ceil(res.fun - 1e-7) < known:
+                return out[0], None
     return out[0], out[1]
 
 

@@ -293,3 +293,37 @@ def test_scan_is_fast_enough_for_a_report():
     start = time.perf_counter()
     assert scan_html_for_ids(page + f" {ids[-1]} ", ids) == [ids[-1]]
     assert time.perf_counter() - start < 5
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    cells=st.lists(st.lists(st.integers(0, 30), min_size=3, max_size=3), min_size=2, max_size=3),
+    hide=st.lists(st.booleans(), min_size=15, max_size=15),
+    small=st.booleans(),
+)
+def test_audit_skips_no_disclosure_when_it_solves_one_side_only(cells, hide, small):
+    # Issue 12: a hidden count whose lowest value is a whole number below its true one is
+    # not solved for its highest. The findings must be those of solving both sides, on
+    # linked two-way tables (rows, columns and grand total published or hidden)
+    from evalkit import disclosure
+
+    r, c = len(cells), len(cells[0])
+    counts = {f"c{i}{j}": v for i, row in enumerate(cells) for j, v in enumerate(row)}
+    counts |= {f"r{i}": sum(row) for i, row in enumerate(cells)}
+    counts |= {f"k{j}": sum(row[j] for row in cells) for j in range(c)}
+    counts["t"] = sum(counts[f"r{i}"] for i in range(r))
+    rel = [{f"r{i}": -1, **{f"c{i}{j}": 1 for j in range(c)}} for i in range(r)]
+    rel += [{f"k{j}": -1, **{f"c{i}{j}": 1 for i in range(r)}} for j in range(c)]
+    rel.append({"t": -1, **{f"r{i}": 1 for i in range(r)}})
+    names = sorted(counts)
+    hidden = {k: counts[k] for k, h in zip(names, hide) if h}
+    published = {k: v for k, v in counts.items() if k not in hidden}
+    bounds = {k: (1, 9) for k, v in hidden.items() if small and 1 <= v <= 9}
+    found = disclosure.audit(published, hidden, rel, bounds=bounds)
+    real = disclosure._lp_range
+    disclosure._lp_range = lambda *a, known=None, **k: real(*a, **k)  # both sides solved
+    try:
+        both = disclosure.audit(published, hidden, rel, bounds=bounds)
+    finally:
+        disclosure._lp_range = real
+    assert [(d.key, d.how) for d in found] == [(d.key, d.how) for d in both]
