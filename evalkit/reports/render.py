@@ -555,6 +555,34 @@ def _task(
     }
 
 
+def _plan(
+    job: AreaJob,
+    *,
+    template: Path,
+    out: Path,
+    html: str,
+    title: str,
+    name: str,
+    force: bool,
+    timeout: int,
+    kernel_root: str,
+    sources: Sequence[tuple[str, ...]] = (),
+    rendered_at: str | None = None,
+) -> AreaOutcome | dict[str, Any]:
+    """One page of an area: its outcome when it is up to date (and not ``force``), else
+    the task that renders it."""
+    key = _cache_key(job, template)
+    if not force and _is_current(out, html, key):
+        return AreaOutcome(
+            job.area_id, name, "cached", source=job.source, html=html,
+            rendered_at=rendered_at, synthetic=bool(job.params.get("synthetic")),
+        )  # fmt: skip
+    return _task(
+        job.area_id, job.params, source=job.source, template=template, out=out, key=key,
+        html=html, title=title, timeout=timeout, kernel_root=kernel_root, sources=sources,
+    )  # fmt: skip
+
+
 def worker_failure(task: dict[str, Any], error: str) -> AreaOutcome:
     """The outcome of an area whose worker failed (its previous report, if any, is kept)."""
     result = AreaOutcome(
@@ -735,6 +763,27 @@ def _run_tasks(
                 report(fut.result())
 
 
+def _run_into(
+    outcomes: dict[str, AreaOutcome],
+    tasks: list[dict[str, Any]],
+    *,
+    n_jobs: int | None,
+    executor: Executor | None,
+    on_done: Callable[[AreaOutcome], None] | None,
+) -> None:
+    """Run ``tasks`` on at most ``n_jobs`` workers, keeping each outcome in ``outcomes``
+    (by area ID) and passing it to ``on_done`` as it arrives."""
+
+    def report(result: AreaOutcome) -> None:
+        outcomes[result.area_id] = result
+        if on_done:
+            on_done(result)
+
+    if tasks:
+        workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
+        _run_tasks(tasks, workers=workers, executor=executor, report=report)
+
+
 def _status_words(text: str) -> str:
     # What changes from a run to the next without coming from any data, in one form: the
     # words "rendered" and "cached" (a fixed vocabulary) and the seconds an area took (a
@@ -814,48 +863,23 @@ def render_areas(
     kernel_root = tempfile.mkdtemp(prefix="evalkit-kernel-")
     try:
         for job in jobs:
-            key = _cache_key(job, template)
-            html = f"areas/{job.area_id}.html"
             name = job.params.get("area_name", job.area_id)
-            if not force and _is_current(out, html, key):
-                outcomes[job.area_id] = AreaOutcome(
-                    job.area_id,
-                    name,
-                    "cached",
-                    source=job.source,
-                    html=html,
-                    rendered_at=previous.get(job.area_id, {}).get("rendered_at"),
-                    synthetic=bool(job.params.get("synthetic")),
-                )
-                continue
-            tasks.append(
-                _task(
-                    job.area_id,
-                    job.params,
-                    source=job.source,
-                    template=template,
-                    out=out,
-                    key=key,
-                    html=html,
-                    timeout=timeout,
-                    title=f"{name}: evaluation report",
-                    kernel_root=kernel_root,
-                )
-            )
+            got = _plan(
+                job, template=template, out=out, html=f"areas/{job.area_id}.html",
+                title=f"{name}: evaluation report", name=name, force=force, timeout=timeout,
+                kernel_root=kernel_root,
+                rendered_at=previous.get(job.area_id, {}).get("rendered_at"),
+            )  # fmt: skip
+            if isinstance(got, AreaOutcome):
+                outcomes[job.area_id] = got
+            else:
+                tasks.append(got)
         if on_start:
             on_start(len(tasks), len(outcomes))
         for outcome in outcomes.values():
             if on_done:
                 on_done(outcome)
-
-        def report(result: AreaOutcome) -> None:
-            outcomes[result.area_id] = result
-            if on_done:
-                on_done(result)
-
-        if tasks:
-            workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
-            _run_tasks(tasks, workers=workers, executor=executor, report=report)
+        _run_into(outcomes, tasks, n_jobs=n_jobs, executor=executor, on_done=on_done)
     finally:
         shutil.rmtree(kernel_root, ignore_errors=True)
 
@@ -960,12 +984,8 @@ def render_pages(
                 outcomes[spec.name] = got
             else:
                 tasks.append(got)
-        if isinstance(executor, WorkerPool) and tasks:
-
-            def report(result: AreaOutcome) -> None:
-                outcomes[result.area_id] = result
-
-            _run_tasks(tasks, workers=executor.workers, executor=executor, report=report)
+        if isinstance(executor, WorkerPool):
+            _run_into(outcomes, tasks, n_jobs=executor.workers, executor=executor, on_done=None)
         else:
             for task in tasks:
                 outcomes[task["area_id"]] = AreaOutcome(**render_one(task))
@@ -1065,41 +1085,21 @@ def render_area_pages(
             template = template_path(spec.template)
             parents = {f"{j.area_id}-{spec.suffix}": j for j in jobs}
             for job in area_page_jobs(jobs, spec):
-                key, html = _cache_key(job, template), f"areas/{job.area_id}.html"
-                name = f"{job.params.get('area_name', job.area_id)}: {spec.title}"
-                if not force and _is_current(out, html, key):
-                    # named as a rendered page's outcome is (render_one): the index lists
-                    # the same words whether the page was rendered now or is up to date
-                    outcomes[job.area_id] = AreaOutcome(
-                        job.area_id, job.params.get("area_name", name), "cached",
-                        source=job.source, html=html,
-                        synthetic=bool(job.params.get("synthetic")),
-                    )  # fmt: skip
-                    continue
-                tasks.append(
-                    _task(
-                        job.area_id,
-                        job.params,
-                        source=job.source,
-                        template=template,
-                        out=out,
-                        key=key,
-                        html=html,
-                        title=name,
-                        timeout=timeout,
-                        kernel_root=kernel_root,
-                        sources=id_sources([parents[job.area_id]]),
-                    )  # fmt: skip
-                )
+                # a page up to date is named as a rendered one is (render_one): the index
+                # lists the same words whether it was rendered now or is up to date
+                title = f"{job.params.get('area_name', job.area_id)}: {spec.title}"
+                got = _plan(
+                    job, template=template, out=out, html=f"areas/{job.area_id}.html",
+                    title=title, name=job.params.get("area_name", title), force=force,
+                    timeout=timeout, kernel_root=kernel_root,
+                    sources=id_sources([parents[job.area_id]]),
+                )  # fmt: skip
+                if isinstance(got, AreaOutcome):
+                    outcomes[job.area_id] = got
+                else:
+                    tasks.append(got)
 
-        def report(result: AreaOutcome) -> None:
-            outcomes[result.area_id] = result
-            if on_done:
-                on_done(result)
-
-        if tasks:
-            workers = max(1, min(n_jobs or os.cpu_count() or 1, len(tasks)))
-            _run_tasks(tasks, workers=workers, executor=executor, report=report)
+        _run_into(outcomes, tasks, n_jobs=n_jobs, executor=executor, on_done=on_done)
     finally:
         shutil.rmtree(kernel_root, ignore_errors=True)
     order = [j.area_id for spec in AREA_PAGES for j in area_page_jobs(jobs, spec)]
