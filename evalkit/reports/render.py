@@ -629,7 +629,7 @@ class WorkerPool:
 
     def get(self) -> ProcessPoolExecutor:
         """The live pool (started on first use; workers start as tasks arrive)."""
-        if any(f.done() and f.exception() is not None for f in self._warming):
+        if any(f.done() and not f.cancelled() and f.exception() for f in self._warming):
             self.discard()  # a worker died while it warmed up: start afresh
         if self._pool is None:
             self._pool = _new_pool(self.workers)
@@ -656,6 +656,7 @@ class WorkerPool:
 
     def stop(self) -> None:
         """End the workers now (Ctrl-C)."""
+        self._warming = []
         if self._pool is not None:
             _stop(self._pool)
             self._pool = None
