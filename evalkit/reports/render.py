@@ -38,8 +38,10 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
+import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import (
@@ -626,6 +628,7 @@ class WorkerPool:
         self.workers = max(1, workers)
         self._pool: ProcessPoolExecutor | None = None
         self._warming: list[Future] = []
+        self._warm_thread: threading.Thread | None = None
 
     def get(self) -> ProcessPoolExecutor:
         """The live pool (started on first use; workers start as tasks arrive)."""
@@ -640,23 +643,40 @@ class WorkerPool:
 
         A run calls it as soon as it knows an area is to be rendered, so that the
         workers' start-up (about 5 s of imports each) overlaps its checks of the
-        inputs instead of following them. Calling it again does nothing.
+        inputs instead of following them. One core is left to those checks: on 2
+        cores one worker warms up (the other starts with its first area), so bad input
+        is reported as soon as without the warm-up. Calling it again does nothing.
         """
-        if self._warming:
+        if self._warm_thread is not None:
             return
         pool = self.get()
-        self._warming = [pool.submit(_warm_worker) for _ in range(self.workers)]
+        n = min(self.workers, max(1, (os.cpu_count() or 1) - 1))
+
+        def submit() -> None:  # blocks until the fork server has imported its modules
+            try:
+                self._warming.extend(pool.submit(_warm_worker) for _ in range(n))
+            except Exception:  # noqa: BLE001 - stopped meanwhile (bad input, Ctrl-C)
+                pass
+
+        self._warm_thread = threading.Thread(target=submit, name="evalkit-warm", daemon=True)
+        self._warm_thread.start()
 
     def discard(self) -> None:
         """Forget a broken pool (its workers are gone); the next :meth:`get` starts another."""
-        self._warming = []
+        self._warming, self._warm_thread = [], None
         if self._pool is not None:
             self._pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
     def stop(self) -> None:
-        """End the workers now (Ctrl-C)."""
-        self._warming = []
+        """End the workers now (Ctrl-C, bad input)."""
+        thread = self._warm_thread
+        if thread is not None and thread.is_alive():
+            # it waits for the fork server, still importing its modules: end that server
+            # (the next pool starts another) rather than wait for the worker it would start
+            _end_fork_server()
+            thread.join(timeout=30)
+        self._warming, self._warm_thread = [], None
         if self._pool is not None:
             _stop(self._pool)
             self._pool = None
@@ -675,6 +695,17 @@ class WorkerPool:
             self.stop()  # Ctrl-C: do not wait for running areas
         else:
             self.shutdown()
+
+
+def _end_fork_server() -> None:
+    """End this process's multiprocessing fork server (``ensure_running`` starts a new one
+    when a pool next needs it)."""
+    from multiprocessing import forkserver
+
+    pid = getattr(getattr(forkserver, "_forkserver", None), "_forkserver_pid", None)
+    if pid:
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGKILL)
 
 
 def _stop(pool: ProcessPoolExecutor) -> None:
