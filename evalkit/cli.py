@@ -269,25 +269,25 @@ def _render(
             raise typer.Exit(EXIT_INTERRUPTED) from None
         finally:
             close()
-        for note in result.notes:
-            _err(f"note: {note}.")
-        for page in [*result.pages, *result.area_pages]:
-            if page.status == "failed" and not page.output_problem:
-                where = f" at cell {page.cell}" if page.cell else ""
-                _err(f"{page.area_name} FAILED{where}: {page.error}")
-        outcomes = result.outcomes
-        failed = [o for o in outcomes if o.status == "failed"]
         took = time.perf_counter() - t0
-        rendered = sum(o.status == "rendered" for o in outcomes)
-        cached = sum(o.status == "cached" for o in outcomes)
-        _err(f"{rendered} rendered, {cached} up to date, {len(failed)} failed in {took:.1f} s.")
-        if result.output_problems:
-            first = result.output_problems[0]
-            _err(
-                f"error: output folder {out}: {first.error} "
-                f"({len(result.output_problems)} page(s) not written)"
-            )
-            return result.exit_code
+    for note in result.notes:
+        _err(f"note: {note}.")
+    for page in [*result.pages, *result.area_pages]:
+        if page.status == "failed" and not page.output_problem:
+            where = f" at cell {page.cell}" if page.cell else ""
+            _err(f"{page.area_name} FAILED{where}: {page.error}")
+    outcomes = result.outcomes
+    failed = [o for o in outcomes if o.status == "failed"]
+    rendered = sum(o.status == "rendered" for o in outcomes)
+    cached = sum(o.status == "cached" for o in outcomes)
+    _err(f"{rendered} rendered, {cached} up to date, {len(failed)} failed in {took:.1f} s.")
+    if result.output_problems:
+        first = result.output_problems[0]
+        _err(
+            f"error: output folder {out}: {first.error} "
+            f"({len(result.output_problems)} page(s) not written)"
+        )
+        return result.exit_code
     if failed:
         _err(
             "Failed: "
