@@ -244,7 +244,7 @@ def _child(conn: Any, request: dict[str, Any], listener: Any, others: list[Any])
 
 def _warm_up() -> None:
     """Pay, once, the first-use costs a kernel would pay in every area: matplotlib's style,
-    font lookup and PNG writer, pandas' CSV reader. Nothing of it reaches a kernel's
+    font lookup and SVG writer, pandas' CSV reader. Nothing of it reaches a kernel's
     namespace (kernels start their own); matplotlib's settings are put back as they were,
     and its open font files are dropped in each forked kernel by matplotlib itself."""
     try:
@@ -254,6 +254,7 @@ def _warm_up() -> None:
         import pandas as pd
 
         from evalkit.plots.style import fixed_layout, new_figure
+        from evalkit.reports.page import figure
 
         saved = mpl.rcParams.copy()
         try:
@@ -262,9 +263,9 @@ def _warm_up() -> None:
             ax.axhline(0, ls="--")
             ax.set(title="Warm-up 0123456789 (95% CI)", xlabel="x", ylabel="y")
             ax.legend()
-            fig.savefig(io.BytesIO(), format="png", dpi=110)
+            figure(fig, alt="warm-up")
             fixed_layout(fig)  # its font metrics, as the area figures use them
-            fig.savefig(io.BytesIO(), format="png", dpi=110)
+            figure(fig, alt="warm-up")
         finally:
             mpl.rcParams.update(saved)
         pd.read_csv(io.StringIO("id,x\nA,1\n"))

@@ -77,7 +77,7 @@ def test_no_code_no_network_and_names_escaped(run):
     assert 'lang="en-GB"' in page and page.count("<h1") == 1
     images = re.findall(r"<img\b[^>]*>", page)
     assert images and all(re.search(r'alt="[^"]+"', i) for i in images)
-    assert all('src="data:image/png;base64,' in i for i in images)
+    assert all('src="data:image/svg+xml;base64,' in i for i in images)
     index = (folder / "out" / "index.html").read_text()
     assert "<script" not in index.lower()
 
