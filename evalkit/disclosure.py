@@ -1028,6 +1028,10 @@ def _disclosed(found: list[Disclosed], key: str) -> bool:
 # Leak check
 # ----------------------------------------------------------------------------------------------
 _BASE64 = re.compile(r"(;base64,)[A-Za-z0-9+/=\s]+")
+# an SVG figure embedded in the page; its text (labels, ticks, legends) is read as the page's
+_SVG_DATA = re.compile(r"data:image/svg\+xml;base64,([A-Za-z0-9+/=\s]+)")
+_SVG_TEXT = re.compile(r"<(text|title|desc)\b[^>]*>(.*?)</\1>", re.S)
+_TAG = re.compile(r"<[^>]*>")
 # element ids that evalkit itself generates from a hash (tables' captions and notes)
 _GENERATED_ID = re.compile(r"evalkit-[a-z]+-[0-9a-f]{10}\b")
 
@@ -1083,6 +1087,21 @@ def _id_text(value: Any) -> str | None:
     return text or None
 
 
+def _svg_texts(html_text: str) -> Iterator[str]:
+    """The text of every embedded SVG figure: what its ``<text>``, ``<title>`` and ``<desc>``
+    elements say, as a reader of the figure sees (or copies) it."""
+    import base64
+    import binascii
+
+    for match in _SVG_DATA.finditer(html_text):
+        try:
+            svg = base64.b64decode(match.group(1)).decode("utf-8", "replace")
+        except (binascii.Error, ValueError):
+            continue  # not an SVG that a browser could show either
+        for found in _SVG_TEXT.finditer(svg):
+            yield _TAG.sub(" ", found.group(2))
+
+
 def scan_html_for_ids(
     html_text: str,
     ids: Iterable[Any],
@@ -1111,10 +1130,12 @@ def scan_html_for_ids(
     An ID matches wherever it appears, also inside a longer word such as a label generated
     from data values (``id_P010002``), but never as part of a longer run of digits or of
     letters: ``P000123`` is found in ``child P000123,`` and ``id_P000123``, but ``123`` is
-    not found in ``P000123``, ``41234``, ``0.123`` or ``12,123``. The page is read after HTML entities are decoded; base64 payloads of embedded
-    images (``data:...;base64,``) are skipped, since random text there would give false alarms
-    and an ID drawn in a picture cannot be found by a text search anyway. Short numeric IDs
-    (``1``, ``27``) will match ordinary numbers in a report: use distinctive IDs.
+    not found in ``P000123``, ``41234``, ``0.123`` or ``12,123``. The page is read after HTML
+    entities are decoded. The text of embedded SVG figures (``data:image/svg+xml;base64,``:
+    their titles, axis and tick labels, legends and annotations) is read as part of the page;
+    other base64 payloads (``data:...;base64,``) are skipped, since random text there would
+    give false alarms and an ID drawn in a bitmap cannot be found by a text search. Short
+    numeric IDs (``1``, ``27``) will match ordinary numbers in a report: use distinctive IDs.
 
     Examples
     --------
@@ -1129,7 +1150,8 @@ def scan_html_for_ids(
         )
     if isinstance(ids, (str, bytes)):
         ids = [ids]
-    text = html.unescape(_GENERATED_ID.sub(" ", _BASE64.sub(r"\1", html_text)))
+    text = _BASE64.sub(r"\1", html_text) + " " + " ".join(_svg_texts(html_text))
+    text = html.unescape(_GENERATED_ID.sub(" ", text))
     fold = (lambda t: t) if case_sensitive else str.casefold
     pieces = _pieces(text, fold)
     flags = 0 if case_sensitive else re.IGNORECASE

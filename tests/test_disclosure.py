@@ -277,6 +277,39 @@ def test_scan_decodes_entities_and_skips_embedded_images():
     assert scan_html_for_ids(page, ["P000123", "P000777"]) == ["P000123"]
 
 
+def test_scan_reads_the_text_of_svg_figures():
+    import base64
+
+    svg = (
+        '<svg xmlns="http://www.w3.org/2000/svg"><title>Funnel</title>'
+        '<path d="M 0 0 L P000321 1"/><g id="P000654"/>'
+        '<text x="1" y="2" style="font-size: 10px">child P000123 &amp; <tspan>P000456</tspan>'
+        "</text></svg>"
+    )
+    data = base64.b64encode(svg.encode()).decode()
+    page = f'<p>Fine.</p><img src="data:image/svg+xml;base64,{data}" alt="chart">'
+    # the figure's text is read (also inside a tspan); markup and attributes are not
+    ids = ["P000123", "P000456", "P000321", "P000654", "Funnel"]
+    assert scan_html_for_ids(page, ids) == ["P000123", "P000456", "Funnel"]
+    assert scan_html_for_ids('<img src="data:image/svg+xml;base64,@@@" alt="x">', ["P1"]) == []
+
+
+def test_a_page_whose_figure_shows_an_id_is_caught(tmp_path):
+    # a chart that labels a point with a person's ID: text in the SVG, found by the checks
+    from evalkit.plots.style import new_figure
+    from evalkit.reports import checks, page
+
+    records = tmp_path / "records.csv"
+    records.write_text("id,x\nP010001,1\nP010002,2\n")
+    fig, ax = new_figure()
+    ax.plot([0, 1], [1, 2])
+    ax.annotate("P010002", (1, 2))
+    html_text = f"<html><body>{page.figure(fig, alt='A chart').html}</body></html>"
+    problems = checks.check_page(html_text, id_sources=[(str(records), "id")])
+    assert problems and "ID" in " ".join(problems)
+    assert "P010002" not in " ".join(problems)
+
+
 def test_scan_handles_column_values():
     ids = pd.Series([123456.0, np.nan, "P1", "P1", None, " 777 "])
     assert scan_html_for_ids("ids 123456 and 777 and P1", ids) == ["123456", "P1", "777"]
