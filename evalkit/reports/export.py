@@ -3,7 +3,7 @@
 One :class:`nbconvert.HTMLExporter` per process is built on first use and reused
 for every area (building it, and loading its Jinja templates, is the slow part).
 The house template (``templates/html/evalkit``) has no scripts and no web fonts;
-figures are inline PNG, so a report opens offline and from e-mail.
+figures are inline SVG, so a report opens offline and from e-mail.
 """
 
 from __future__ import annotations

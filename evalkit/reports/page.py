@@ -4,7 +4,7 @@ Tables come from :func:`evalkit.tables.report_table` (which applies disclosure c
 
 Every block escapes the text it is given, so a name such as
 ``<script>alert(1)</script>`` typed into a parameter file is shown, never run.
-Figures are embedded as PNG with alt text (required), so a report opens offline.
+Figures are embedded as inline SVG with alt text (required), so a report opens offline.
 
 In a notebook, a block displays itself (it has ``_repr_html_``); ``show(*blocks)``
 displays several from one cell.
