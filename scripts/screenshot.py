@@ -72,7 +72,9 @@ def shoot(site: Path, area: str | None, out: Path) -> list[Path]:
     from playwright.sync_api import sync_playwright
 
     if area is None:
-        area = sorted((site / "areas").glob("*.html"))[0].stem
+        # the first area report ("A01-needs.html", its needs page, sorts before "A01.html")
+        reports = (p for p in (site / "areas").glob("*.html") if not p.stem.endswith("-needs"))
+        area = sorted(reports)[0].stem
     pages = {
         "screenshot-index.png": site / "index.html",
         "screenshot-area.png": site / "areas" / f"{area}.html",
