@@ -1132,7 +1132,8 @@ def scan_html_for_ids(
     letters: ``P000123`` is found in ``child P000123,`` and ``id_P000123``, but ``123`` is
     not found in ``P000123``, ``41234``, ``0.123`` or ``12,123``. The page is read after HTML
     entities are decoded. The text of embedded SVG figures (``data:image/svg+xml;base64,``:
-    their titles, axis and tick labels, legends and annotations) is read as part of the page;
+    their titles, axis and tick labels, legends and annotations) is searched too, for IDs
+    with a letter or a sign in them (an all-digit ID there would match the axes' numbers);
     other base64 payloads (``data:...;base64,``) are skipped, since random text there would
     give false alarms and an ID drawn in a bitmap cannot be found by a text search. Short
     numeric IDs (``1``, ``27``) will match ordinary numbers in a report: use distinctive IDs.
@@ -1150,10 +1151,11 @@ def scan_html_for_ids(
         )
     if isinstance(ids, (str, bytes)):
         ids = [ids]
-    text = _BASE64.sub(r"\1", html_text) + " " + " ".join(_svg_texts(html_text))
-    text = html.unescape(_GENERATED_ID.sub(" ", text))
+    text = html.unescape(_GENERATED_ID.sub(" ", _BASE64.sub(r"\1", html_text)))
+    drawn = html.unescape(" ".join(_svg_texts(html_text)))
     fold = (lambda t: t) if case_sensitive else str.casefold
     pieces = _pieces(text, fold)
+    drawn_pieces = _pieces(drawn, fold)
     flags = 0 if case_sensitive else re.IGNORECASE
     found: list[str] = []
     seen: set[str] = set()
@@ -1162,10 +1164,16 @@ def scan_html_for_ids(
         if ident is None or ident in seen:
             continue
         seen.add(ident)
+        # in a figure, an all-digit ID is not looked for: its axes are numbered (a tick label
+        # "12000" is not the person 12000), and a bitmap figure was never searched at all
+        in_figure = not ident.isdigit()
         if _ALNUM.fullmatch(ident):
-            hit = fold(ident) in pieces
+            hit = fold(ident) in pieces or (in_figure and fold(ident) in drawn_pieces)
         else:
-            hit = re.search(_id_pattern(ident), text, flags) is not None
+            pattern = _id_pattern(ident)
+            hit = re.search(pattern, text, flags) is not None or (
+                in_figure and re.search(pattern, drawn, flags) is not None
+            )
         if hit:
             found.append(ident)
     return found

@@ -292,6 +292,10 @@ def test_scan_reads_the_text_of_svg_figures():
     ids = ["P000123", "P000456", "P000321", "P000654", "Funnel"]
     assert scan_html_for_ids(page, ids) == ["P000123", "P000456", "Funnel"]
     assert scan_html_for_ids('<img src="data:image/svg+xml;base64,@@@" alt="x">', ["P1"]) == []
+    # an all-digit ID is looked for in the page's text, not in a figure's numbered axes
+    ticks = base64.b64encode(b"<svg><text>10000</text><text>AB-77 20000</text></svg>").decode()
+    page = f'<p>20000 people</p><img src="data:image/svg+xml;base64,{ticks}" alt="chart">'
+    assert scan_html_for_ids(page, ["10000", "20000", "AB-77"]) == ["20000", "AB-77"]
 
 
 def test_a_page_whose_figure_shows_an_id_is_caught(tmp_path):

@@ -160,7 +160,7 @@ def figure(fig: Any, alt: str, caption: str | None = None, *, dpi: int = 110) ->
     """Embed a matplotlib figure as an inline SVG image with alt text (and an optional caption).
 
     SVG rather than PNG: sharp at any zoom and in print, and on the demo's pages about half the
-    bytes and a third to a half of the time of the PNG (glyphs are not rasterised, no image is
+    bytes and about two fifths of the time of the PNG (glyphs are not rasterised, no image is
     encoded; measured in docs/architecture.md). The figure is shown as large as its PNG at
     ``dpi`` was (its size in inches times ``dpi`` CSS pixels); ``dpi`` is also the resolution
     of any artist a plot asks to rasterise.
