@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import functools
 import json
 import os
 import shutil
@@ -542,6 +543,9 @@ def test_ctrl_c_leaves_no_kernel_folders(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
+        # as from a terminal: a shell starts a background job (`make test &`) with Ctrl-C
+        # ignored, every child inherits that, and Python then leaves it ignored
+        preexec_fn=functools.partial(signal.signal, signal.SIGINT, signal.SIG_DFL),
     )
     try:
         for _ in range(600):  # until the kernel has its socket folder
